@@ -1,0 +1,8 @@
+//! bantin: a news feed aggregator that polls sources, normalizes and curates their items,
+//! stores them in SQLite and republishes curated RSS / Atom / JSON Feed outputs.
+//!
+//! Data flows one way; each module owns one step (see ARCHITECTURE.md):
+//! `config` → `schedule` → `fetch` → `normalize` → `classify` / `dedup` → `store` → `render` → `server`,
+//! wired together by `pipeline` (one feed, one pass) and `daemon` (tasks, signals).
+
+pub mod config;
