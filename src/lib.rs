@@ -6,3 +6,9 @@
 //! wired together by `pipeline` (one feed, one pass) and `daemon` (tasks, signals).
 
 pub mod config;
+pub mod classify;
+pub mod dedup;
+pub mod fetch;
+pub mod model;
+pub mod normalize;
+pub mod store;

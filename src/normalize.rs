@@ -1,0 +1,347 @@
+//! Fetched bytes → `ParsedFeed`: charset decoding, repairs, parsing (feed-rs: RSS 0.9x/1.0/2.0,
+//! Atom, JSON Feed), then per item plain-text titles, sanitized HTML, absolute URLs, dates,
+//! author, categories, image/enclosure, declared language and a deterministic identity.
+//!
+//! CPU-bound and synchronous: async callers run it on a blocking thread. Touches no storage.
+
+mod charset;
+mod repair;
+pub mod text;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+use crate::config::normalize_lang;
+use crate::dedup;
+use crate::model::{Enclosure, FeedMeta, Item, ParsedFeed};
+use text::{first_image, plain_text, sanitize_html, truncate_chars};
+
+pub use repair::is_xml_char;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NormalizeError {
+    #[error("not a feed: the document is an HTML page")]
+    NotAFeed,
+    #[error("empty document")]
+    Empty,
+    #[error("cannot parse feed: {0}")]
+    Parse(String),
+}
+
+impl NormalizeError {
+    pub fn class(&self) -> &'static str {
+        match self {
+            NormalizeError::NotAFeed => "not-a-feed",
+            NormalizeError::Empty | NormalizeError::Parse(_) => "parse",
+        }
+    }
+}
+
+/// At most this many entries are read from one document.
+pub const MAX_ITEMS_PER_FEED: usize = 5000;
+/// At most this many source categories are kept per item.
+const MAX_CATEGORIES: usize = 32;
+
+/// Normalizes one fetched document. `doc_url` is where it was read from (the base for
+/// relative URLs); `content_type` is the HTTP header, if any.
+pub fn normalize(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    doc_url: &Url,
+) -> Result<ParsedFeed, NormalizeError> {
+    let decoded = charset::decode(bytes, content_type);
+    let trimmed = decoded
+        .text
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if trimmed.is_empty() {
+        return Err(NormalizeError::Empty);
+    }
+    if looks_like_html(trimmed) {
+        return Err(NormalizeError::NotAFeed);
+    }
+    let is_json = trimmed.starts_with('{');
+    let source = if is_json {
+        trimmed.to_string()
+    } else {
+        repair::repair_xml(trimmed)
+    };
+    // Returning "" marks an entry without an id of its own; see dedup::item_key.
+    let parser = feed_rs::parser::Builder::new()
+        .sanitize_content(false)
+        .id_generator(|_, _, _| String::new())
+        .build();
+    let feed = parser
+        .parse(source.as_bytes())
+        .map_err(|e| NormalizeError::Parse(e.to_string()))?;
+
+    let doc_base = Some(doc_url.clone()).filter(|u| matches!(u.scheme(), "http" | "https"));
+    let site_link = pick_link(&feed.links, doc_base.as_ref());
+    // Relative URLs resolve against the document; a local file falls back to the site link.
+    let base = doc_base.or_else(|| site_link.as_deref().and_then(|l| Url::parse(l).ok()));
+    let meta = FeedMeta {
+        title: feed.title.as_ref().map(|t| plain_text(&t.content)).filter(|t| !t.is_empty()),
+        site_link,
+        lang: feed.language.as_deref().and_then(normalize_lang),
+    };
+    let items = feed
+        .entries
+        .into_iter()
+        .take(MAX_ITEMS_PER_FEED)
+        .map(|e| normalize_entry(e, base.as_ref()))
+        .collect();
+    Ok(ParsedFeed {
+        meta,
+        items: distinct_keys(items),
+    })
+}
+
+fn looks_like_html(text: &str) -> bool {
+    let head: String = text.chars().take(256).collect::<String>().to_ascii_lowercase();
+    let head = head.trim_start();
+    head.starts_with("<!doctype html") || head.starts_with("<html")
+}
+
+/// Resolves `href` against `base`, keeping only http(s) results.
+fn absolute(href: &str, base: Option<&Url>) -> Option<String> {
+    let href = href.trim();
+    let url = match Url::parse(href) {
+        Ok(u) => u,
+        Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(href).ok()?,
+        Err(_) => return None,
+    };
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+}
+
+/// The alternate (HTML) link among `links`.
+fn pick_link(links: &[feed_rs::model::Link], base: Option<&Url>) -> Option<String> {
+    let alternate = links
+        .iter()
+        .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
+        .or_else(|| links.iter().find(|l| l.rel.as_deref() != Some("self")));
+    alternate.and_then(|l| absolute(&l.href, base))
+}
+
+fn normalize_entry(e: feed_rs::model::Entry, feed_base: Option<&Url>) -> Item {
+    // xml:base on the entry overrides the document's base.
+    let entry_base = e
+        .base
+        .as_deref()
+        .and_then(|b| match feed_base {
+            Some(fb) => fb.join(b).ok(),
+            None => Url::parse(b).ok(),
+        })
+        .filter(|u| matches!(u.scheme(), "http" | "https"));
+    let base = entry_base.as_ref().or(feed_base);
+
+    let link = pick_link(&e.links, base);
+    let guid = Some(e.id.trim().to_string()).filter(|g| !g.is_empty());
+    let summary = e
+        .summary
+        .as_ref()
+        .map(|t| sanitize_html(&text_as_html(t), base))
+        .filter(|s| !s.is_empty());
+    let content = e
+        .content
+        .as_ref()
+        .and_then(|c| c.body.as_deref())
+        .map(|b| sanitize_html(b, base))
+        .filter(|s| !s.is_empty());
+    let mut title = e
+        .title
+        .as_ref()
+        .map(|t| plain_text(&t.content))
+        .unwrap_or_default();
+    if title.is_empty() {
+        // Readers show something; so do we: the start of the text, else the link.
+        let body = summary.as_deref().or(content.as_deref()).unwrap_or("");
+        title = truncate_chars(&plain_text(body), 80);
+    }
+    if title.is_empty() {
+        title = link.clone().unwrap_or_else(|| "(untitled)".to_string());
+    }
+    let title = truncate_chars(&title, text::MAX_TITLE_CHARS);
+
+    let published: Option<DateTime<Utc>> = e.published.or(e.updated);
+    let updated = e.updated.filter(|u| published.is_none_or(|p| *u >= p));
+    let key = dedup::item_key(
+        guid.as_deref(),
+        link.as_deref(),
+        &title,
+        published.map(|d| d.to_rfc3339()).as_deref(),
+    );
+
+    let mut source_categories: Vec<String> = Vec::new();
+    for c in e.categories.iter().take(MAX_CATEGORIES) {
+        let label = plain_text(c.label.as_deref().unwrap_or(&c.term));
+        if !label.is_empty() && !source_categories.contains(&label) {
+            source_categories.push(label);
+        }
+    }
+
+    let author = e
+        .authors
+        .iter()
+        .find_map(|a| a.name.as_deref().map(plain_text).filter(|n| !n.is_empty()));
+
+    let (image, enclosure) = media(&e, base);
+    let image = image
+        .or_else(|| summary.as_deref().and_then(first_image))
+        .or_else(|| content.as_deref().and_then(first_image));
+
+    Item {
+        key,
+        guid,
+        link,
+        title,
+        summary,
+        content,
+        author,
+        source_categories,
+        image,
+        enclosure,
+        published,
+        updated,
+        declared_lang: e.language.as_deref().and_then(normalize_lang),
+        lang: None,
+        categories: Vec::new(),
+    }
+}
+
+/// Plain-text summaries are escaped so the sanitizer keeps them as text.
+fn text_as_html(t: &feed_rs::model::Text) -> String {
+    if t.content_type.essence().to_string() == "text/plain" && t.content.contains(['<', '&']) {
+        let looks_like_markup = t.content.contains("</") || t.content.contains("/>") || t.content.contains("&#");
+        if !looks_like_markup {
+            return t.content.replace('&', "&amp;").replace('<', "&lt;");
+        }
+    }
+    t.content.clone()
+}
+
+/// The item's image (thumbnail or image enclosure) and its first non-image enclosure.
+fn media(e: &feed_rs::model::Entry, base: Option<&Url>) -> (Option<String>, Option<Enclosure>) {
+    let mut image = None;
+    let mut enclosure = None;
+    for m in &e.media {
+        if image.is_none() {
+            image = m
+                .thumbnails
+                .iter()
+                .find_map(|t| absolute(&t.image.uri, base));
+        }
+        for c in &m.content {
+            let Some(url) = c.url.as_ref().and_then(|u| absolute(u.as_str(), base)) else {
+                continue;
+            };
+            let mime = c
+                .content_type
+                .as_ref()
+                .map(|m| m.to_string())
+                .unwrap_or_default();
+            if mime.starts_with("image/") || (mime.is_empty() && is_image_url(&url)) {
+                image.get_or_insert(url);
+            } else if enclosure.is_none() && !mime.is_empty() {
+                enclosure = Some(Enclosure {
+                    url,
+                    mime,
+                    length: c.size,
+                });
+            }
+        }
+    }
+    for l in e.links.iter().filter(|l| l.rel.as_deref() == Some("enclosure")) {
+        let Some(url) = absolute(&l.href, base) else { continue };
+        let mime = l.media_type.clone().unwrap_or_default();
+        if mime.starts_with("image/") {
+            image.get_or_insert(url);
+        } else if enclosure.is_none() {
+            enclosure = Some(Enclosure {
+                url,
+                mime: if mime.is_empty() { "application/octet-stream".into() } else { mime },
+                length: l.length,
+            });
+        }
+    }
+    (image, enclosure)
+}
+
+fn is_image_url(u: &str) -> bool {
+    let path = u.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase();
+    [".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"]
+        .iter()
+        .any(|ext| path.ends_with(ext))
+}
+
+/// Two entries of one document with the same key (a reused guid) are told apart by link.
+fn distinct_keys(mut items: Vec<Item>) -> Vec<Item> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(items.len());
+    for mut item in items.drain(..) {
+        if !seen.insert(item.key.clone()) {
+            let alt = dedup::item_key(None, item.link.as_deref(), &item.title, None);
+            item.key = format!("{}#{}", item.key, alt);
+            if !seen.insert(item.key.clone()) {
+                continue; // an exact repeat within the document
+            }
+        }
+        out.push(item);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url() -> Url {
+        Url::parse("https://news.example/rss/home.rss").unwrap()
+    }
+
+    #[test]
+    fn rss_with_cdata_html() {
+        let xml = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>VnExpress</title><link>https://vnexpress.net</link><language>vi-VN</language>
+<item><title>Đội tuyển &amp; HLV</title><link>https://vnexpress.net/a-1.html</link>
+<guid isPermaLink="false">a-1</guid><pubDate>Fri, 20 Nov 2026 08:15:00 +0700</pubDate>
+<description><![CDATA[<a href="/a-1.html"><img src="/i/1.jpg" onerror="x()"></a>Nội dung <script>x()</script>]]></description>
+<category>Thể thao</category></item>
+<item><title>No guid</title><link>/b.html?utm_source=rss</link></item>
+</channel></rss>"#;
+        let f = normalize(xml.as_bytes(), Some("text/xml"), &url()).unwrap();
+        assert_eq!(f.meta.lang.as_deref(), Some("vi"));
+        assert_eq!(f.items.len(), 2);
+        let a = &f.items[0];
+        assert_eq!(a.title, "Đội tuyển & HLV");
+        assert_eq!(a.key, "g:a-1");
+        assert_eq!(a.image.as_deref(), Some("https://news.example/i/1.jpg"));
+        let s = a.summary.as_deref().unwrap();
+        assert!(!s.contains("onerror") && !s.contains("script"), "{s}");
+        assert_eq!(a.source_categories, vec!["Thể thao"]);
+        assert_eq!(a.published.unwrap().to_rfc3339(), "2026-11-20T01:15:00+00:00");
+        let b = &f.items[1];
+        assert_eq!(b.link.as_deref(), Some("https://news.example/b.html?utm_source=rss"));
+        assert_eq!(b.key, "l:https://news.example/b.html");
+    }
+
+    #[test]
+    fn html_page_is_not_a_feed() {
+        let e = normalize(b"\n<!DOCTYPE html><html><body>hi</body></html>", None, &url()).unwrap_err();
+        assert_eq!(e.class(), "not-a-feed");
+    }
+
+    #[test]
+    fn bare_ampersand_and_control_chars_recovered() {
+        let xml = "<rss version=\"2.0\"><channel><title>T</title><item><title>A & B \u{1}</title><guid>1</guid></item></channel></rss>";
+        let f = normalize(xml.as_bytes(), None, &url()).unwrap();
+        assert_eq!(f.items[0].title, "A & B");
+    }
+
+    #[test]
+    fn keys_are_deterministic_without_ids() {
+        let xml = "<rss version=\"2.0\"><channel><title>T</title><item><description>only text</description></item></channel></rss>";
+        let a = normalize(xml.as_bytes(), None, &url()).unwrap();
+        let b = normalize(xml.as_bytes(), None, &url()).unwrap();
+        assert_eq!(a.items[0].key, b.items[0].key);
+        assert!(a.items[0].key.starts_with("h:"));
+    }
+}

@@ -1,0 +1,570 @@
+//! SQLite storage: schema and migrations, feed fetch state, item upserts, and the queries that
+//! rendering and the CLI need. The only module that contains SQL; it knows nothing of HTTP.
+//!
+//! Times are stored as Unix seconds. Every write of one fetch happens in one `BEGIN IMMEDIATE`
+//! transaction, so a reader (or a crash) never sees half a fetch.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use crate::model::{Enclosure, FeedMeta, FeedStatus, Item, StoredItem, UpsertCounts};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data folder {path}: {source}")]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("database {path} has schema version {found}, newer than this bantin knows ({known}); upgrade bantin")]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+/// Migrations, applied in order; `PRAGMA user_version` records how many have run.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE feeds (
+    id                 INTEGER PRIMARY KEY,
+    name               TEXT NOT NULL UNIQUE,
+    url                TEXT NOT NULL,
+    title              TEXT,
+    site_link          TEXT,
+    lang               TEXT,
+    etag               TEXT,
+    last_modified      TEXT,
+    body_hash          TEXT,
+    last_fetch         INTEGER,
+    last_success       INTEGER,
+    last_status        TEXT,
+    last_error         TEXT,
+    error_class        TEXT,
+    consecutive_errors INTEGER NOT NULL DEFAULT 0,
+    next_due           INTEGER
+);
+CREATE TABLE items (
+    id                INTEGER PRIMARY KEY,
+    feed_id           INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+    key               TEXT NOT NULL,
+    guid              TEXT,
+    link              TEXT,
+    title             TEXT NOT NULL,
+    summary           TEXT,
+    content           TEXT,
+    author            TEXT,
+    source_categories TEXT NOT NULL DEFAULT '[]',
+    image             TEXT,
+    enclosure         TEXT,
+    lang              TEXT,
+    categories        TEXT NOT NULL DEFAULT '[]',
+    story             INTEGER,
+    published         INTEGER NOT NULL,
+    updated           INTEGER NOT NULL,
+    first_seen        INTEGER NOT NULL,
+    sort_at           INTEGER NOT NULL,
+    content_hash      TEXT NOT NULL,
+    UNIQUE (feed_id, key)
+);
+CREATE INDEX items_by_time ON items (sort_at DESC, id DESC);
+CREATE INDEX items_by_lang_time ON items (lang, sort_at DESC, id DESC);
+CREATE TABLE item_categories (
+    item_id  INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    category TEXT NOT NULL,
+    rank     INTEGER NOT NULL,
+    PRIMARY KEY (item_id, category)
+);
+CREATE INDEX item_categories_by_category ON item_categories (category, item_id);
+"#];
+
+/// A handle to the database. Cheap to clone; calls block, so async code runs them on a
+/// blocking thread.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+/// What one successful fetch tells the store about the feed, besides its items.
+#[derive(Debug, Clone, Default)]
+pub struct FetchRecord {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub body_hash: Option<String>,
+    /// e.g. "200", "304", "file".
+    pub status: String,
+}
+
+/// Which items an output shows.
+#[derive(Debug, Clone, Default)]
+pub struct ItemQuery {
+    pub lang: Option<String>,
+    /// Items in any of these categories (empty: all).
+    pub categories: Vec<String>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+fn ts(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+fn from_ts(s: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(s, 0).single().unwrap_or_default()
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(open_err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA wal_autocheckpoint = 4000;",
+        )
+        .map_err(open_err)?;
+        migrate(&mut conn, path)?;
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite itself consistent (transactions roll
+        // back on drop), so a poisoned lock is safe to reuse.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes sure every configured feed has a row, and records its configured URL.
+    pub fn sync_feeds<'a>(
+        &self,
+        feeds: impl IntoIterator<Item = (&'a str, String)>,
+    ) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO feeds (name, url) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET url = excluded.url,
+                   etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
+                   last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END,
+                   body_hash = CASE WHEN feeds.url = excluded.url THEN feeds.body_hash END",
+            )?;
+            for (name, url) in feeds {
+                stmt.execute(params![name, url])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The stored state of one feed (`None` if it was never synced).
+    pub fn feed_status(&self, name: &str) -> Result<Option<FeedStatus>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!("{FEED_STATUS_SQL} WHERE f.name = ?1"))?;
+        Ok(stmt.query_row([name], feed_status_row).optional()?)
+    }
+
+    /// Every feed's state, by name.
+    pub fn feed_statuses(&self) -> Result<Vec<FeedStatus>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!("{FEED_STATUS_SQL} ORDER BY f.name"))?;
+        let rows = stmt.query_map([], feed_status_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records a successful fetch: the feed's metadata and validators, and every item, in one
+    /// transaction. Returns what changed.
+    pub fn apply_fetch(
+        &self,
+        feed: &str,
+        record: &FetchRecord,
+        meta: &FeedMeta,
+        items: &[Item],
+        now: DateTime<Utc>,
+    ) -> Result<UpsertCounts, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let feed_id = feed_id(&tx, feed)?;
+        tx.execute(
+            "UPDATE feeds SET title = COALESCE(?2, title), site_link = COALESCE(?3, site_link),
+               lang = COALESCE(?4, lang), etag = ?5, last_modified = ?6, body_hash = ?7,
+               last_fetch = ?8, last_success = ?8, last_status = ?9, last_error = NULL,
+               error_class = NULL, consecutive_errors = 0
+             WHERE id = ?1",
+            params![
+                feed_id,
+                meta.title,
+                meta.site_link,
+                meta.lang,
+                record.etag,
+                record.last_modified,
+                record.body_hash,
+                ts(now),
+                record.status
+            ],
+        )?;
+        let mut counts = UpsertCounts::default();
+        for item in items {
+            match upsert_item(&tx, feed_id, item, now)? {
+                Upserted::New => counts.new += 1,
+                Upserted::Updated => counts.updated += 1,
+                Upserted::Unchanged => counts.unchanged += 1,
+            }
+        }
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// Records a fetch that changed nothing (304, identical body).
+    pub fn record_not_modified(
+        &self,
+        feed: &str,
+        status: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE feeds SET last_fetch = ?2, last_success = ?2, last_status = ?3,
+               last_error = NULL, error_class = NULL, consecutive_errors = 0
+             WHERE name = ?1",
+            params![feed, ts(now), status],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failed fetch; stored items are untouched.
+    pub fn record_error(
+        &self,
+        feed: &str,
+        class: &str,
+        message: &str,
+        status: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE feeds SET last_fetch = ?2, last_status = ?3, last_error = ?4,
+               error_class = ?5, consecutive_errors = consecutive_errors + 1
+             WHERE name = ?1",
+            params![feed, ts(now), status.unwrap_or("error"), message, class],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_next_due(&self, feed: &str, due: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE feeds SET next_due = ?2 WHERE name = ?1",
+            params![feed, ts(due)],
+        )?;
+        Ok(())
+    }
+
+    /// Items for an output, newest first.
+    pub fn query_items(&self, q: &ItemQuery) -> Result<Vec<StoredItem>, StoreError> {
+        let mut sql = format!("{ITEM_SQL} WHERE 1 = 1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(lang) = &q.lang {
+            args.push(lang.clone().into());
+            sql.push_str(&format!(" AND i.lang = ?{}", args.len()));
+        }
+        if !q.categories.is_empty() {
+            let mut marks = Vec::new();
+            for c in &q.categories {
+                args.push(c.clone().into());
+                marks.push(format!("?{}", args.len()));
+            }
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM item_categories c WHERE c.item_id = i.id AND c.category IN ({}))",
+                marks.join(", ")
+            ));
+        }
+        args.push((q.limit as i64).into());
+        args.push((q.offset as i64).into());
+        sql.push_str(&format!(
+            " ORDER BY i.sort_at DESC, i.id DESC LIMIT ?{} OFFSET ?{}",
+            args.len() - 1,
+            args.len()
+        ));
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), stored_item_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every stored item, newest first (for `bantin items`).
+    pub fn all_items(&self) -> Result<Vec<StoredItem>, StoreError> {
+        self.query_items(&ItemQuery {
+            limit: i64::MAX as usize,
+            ..ItemQuery::default()
+        })
+    }
+
+    pub fn item_count(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?)
+    }
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found: version,
+            known,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn feed_id(tx: &Transaction, name: &str) -> Result<i64, StoreError> {
+    // A feed that was never synced (e.g. a library caller polling directly) gets its row now.
+    tx.execute(
+        "INSERT INTO feeds (name, url) VALUES (?1, '') ON CONFLICT (name) DO NOTHING",
+        [name],
+    )?;
+    Ok(tx.query_row("SELECT id FROM feeds WHERE name = ?1", [name], |r| r.get(0))?)
+}
+
+enum Upserted {
+    New,
+    Updated,
+    Unchanged,
+}
+
+/// A digest of everything about an item that, when it changes, makes it "updated".
+fn content_hash(item: &Item) -> String {
+    let mut h = blake3::Hasher::new();
+    let mut field = |s: Option<&str>| {
+        let s = s.unwrap_or("\u{0}none");
+        h.update(&(s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    };
+    field(item.guid.as_deref());
+    field(item.link.as_deref());
+    field(Some(&item.title));
+    field(item.summary.as_deref());
+    field(item.content.as_deref());
+    field(item.author.as_deref());
+    field(item.image.as_deref());
+    field(item.enclosure.as_ref().map(|e| e.url.as_str()));
+    field(item.lang.as_deref());
+    field(Some(&item.categories.join("\u{1}")));
+    field(Some(&item.source_categories.join("\u{1}")));
+    field(item.published.map(|d| d.to_rfc3339()).as_deref());
+    field(item.updated.map(|d| d.to_rfc3339()).as_deref());
+    h.finalize().to_hex()[..32].to_string()
+}
+
+fn upsert_item(
+    tx: &Transaction,
+    feed_id: i64,
+    item: &Item,
+    now: DateTime<Utc>,
+) -> Result<Upserted, StoreError> {
+    let hash = content_hash(item);
+    let existing: Option<(i64, String, i64)> = tx
+        .prepare_cached(
+            "SELECT id, content_hash, published FROM items WHERE feed_id = ?1 AND key = ?2",
+        )?
+        .query_row(params![feed_id, item.key], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    if let Some((_, old_hash, _)) = &existing
+        && *old_hash == hash
+    {
+        return Ok(Upserted::Unchanged);
+    }
+    // An item without a date keeps the first time we saw it, so it never jumps to the top.
+    let published = match (item.published, &existing) {
+        (Some(p), _) => ts(p),
+        (None, Some((_, _, old))) => *old,
+        (None, None) => ts(now),
+    };
+    let updated = item.updated.map(ts).unwrap_or(published).max(published);
+    // Far-future dates must not pin an item to the top of every output.
+    let sort_at = published.min(ts(now));
+    let source_categories = serde_json::to_string(&item.source_categories).unwrap_or_default();
+    let categories = serde_json::to_string(&item.categories).unwrap_or_default();
+    let enclosure = item
+        .enclosure
+        .as_ref()
+        .and_then(|e| serde_json::to_string(e).ok());
+    let is_new = existing.is_none();
+    let item_id = match existing {
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO items (feed_id, key, guid, link, title, summary, content, author,
+                   source_categories, image, enclosure, lang, categories, published, updated,
+                   first_seen, sort_at, content_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            )?
+            .execute(params![
+                feed_id,
+                item.key,
+                item.guid,
+                item.link,
+                item.title,
+                item.summary,
+                item.content,
+                item.author,
+                source_categories,
+                item.image,
+                enclosure,
+                item.lang,
+                categories,
+                published,
+                updated,
+                ts(now),
+                sort_at,
+                hash
+            ])?;
+            let id = tx.last_insert_rowid();
+            // Until stories are clustered across sources, each item is its own story.
+            tx.prepare_cached("UPDATE items SET story = ?1 WHERE id = ?1")?
+                .execute([id])?;
+            id
+        }
+        Some((id, _, _)) => {
+            tx.prepare_cached(
+                "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6,
+                   author = ?7, source_categories = ?8, image = ?9, enclosure = ?10, lang = ?11,
+                   categories = ?12, published = ?13, updated = ?14, sort_at = ?15,
+                   content_hash = ?16
+                 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                item.guid,
+                item.link,
+                item.title,
+                item.summary,
+                item.content,
+                item.author,
+                source_categories,
+                item.image,
+                enclosure,
+                item.lang,
+                categories,
+                published,
+                updated,
+                sort_at,
+                hash
+            ])?;
+            tx.prepare_cached("UPDATE items SET updated = ?2 WHERE id = ?1 AND ?3")?
+                .execute(params![id, ts(now).max(published), item.updated.is_none()])?;
+            tx.prepare_cached("DELETE FROM item_categories WHERE item_id = ?1")?
+                .execute([id])?;
+            id
+        }
+    };
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR IGNORE INTO item_categories (item_id, category, rank) VALUES (?1, ?2, ?3)",
+    )?;
+    for (rank, c) in item.categories.iter().enumerate() {
+        stmt.execute(params![item_id, c, rank as i64])?;
+    }
+    Ok(if is_new {
+        Upserted::New
+    } else {
+        Upserted::Updated
+    })
+}
+
+const FEED_STATUS_SQL: &str = "SELECT f.name, f.url, f.title, f.site_link, f.etag, f.last_modified,
+    f.body_hash, f.last_fetch, f.last_success, f.last_status, f.last_error, f.error_class,
+    f.consecutive_errors, f.next_due,
+    (SELECT COUNT(*) FROM items i WHERE i.feed_id = f.id)
+  FROM feeds f";
+
+fn feed_status_row(r: &rusqlite::Row) -> rusqlite::Result<FeedStatus> {
+    Ok(FeedStatus {
+        name: r.get(0)?,
+        url: r.get(1)?,
+        title: r.get(2)?,
+        site_link: r.get(3)?,
+        etag: r.get(4)?,
+        last_modified: r.get(5)?,
+        body_hash: r.get(6)?,
+        last_fetch: r.get::<_, Option<i64>>(7)?.map(from_ts),
+        last_success: r.get::<_, Option<i64>>(8)?.map(from_ts),
+        last_status: r.get(9)?,
+        last_error: r.get(10)?,
+        error_class: r.get(11)?,
+        consecutive_errors: r.get(12)?,
+        next_due: r.get::<_, Option<i64>>(13)?.map(from_ts),
+        item_count: r.get(14)?,
+    })
+}
+
+const ITEM_SQL: &str = "SELECT i.id, f.name, f.url, f.title, f.site_link, i.key, i.guid, i.link,
+    i.title, i.summary, i.content, i.author, i.image, i.enclosure, i.lang, i.categories,
+    i.story, i.published, i.updated, i.first_seen
+  FROM items i JOIN feeds f ON f.id = i.feed_id";
+
+fn stored_item_row(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
+    let enclosure: Option<String> = r.get(13)?;
+    let categories: String = r.get(15)?;
+    let id: i64 = r.get(0)?;
+    Ok(StoredItem {
+        id,
+        feed: r.get(1)?,
+        feed_url: r.get(2)?,
+        feed_title: r.get(3)?,
+        feed_site: r.get(4)?,
+        key: r.get(5)?,
+        guid: r.get(6)?,
+        link: r.get(7)?,
+        title: r.get(8)?,
+        summary: r.get(9)?,
+        content: r.get(10)?,
+        author: r.get(11)?,
+        image: r.get(12)?,
+        enclosure: enclosure.and_then(|e| serde_json::from_str::<Enclosure>(&e).ok()),
+        lang: r.get(14)?,
+        categories: serde_json::from_str(&categories).unwrap_or_default(),
+        story: r.get::<_, Option<i64>>(16)?.unwrap_or(id),
+        published: from_ts(r.get(17)?),
+        updated: from_ts(r.get(18)?),
+        first_seen: from_ts(r.get(19)?),
+    })
+}
