@@ -51,7 +51,6 @@ pub fn normalize(
 ) -> Result<ParsedFeed, NormalizeError> {
     let decoded = charset::decode(bytes, content_type);
     let trimmed = decoded
-        .text
         .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     if trimmed.is_empty() {
         return Err(NormalizeError::Empty);

@@ -8,11 +8,6 @@
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
-/// The decoded text and the encoding it was read with.
-pub struct Decoded {
-    pub text: String,
-    pub encoding: &'static Encoding,
-}
 
 /// Finds the `charset` parameter of a Content-Type header value.
 fn header_charset(content_type: &str) -> Option<&str> {
@@ -55,7 +50,7 @@ fn is_latin_single_byte(e: &'static Encoding) -> bool {
 }
 
 /// Decodes `bytes` using the evidence described in the module docs.
-pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
+pub fn decode(bytes: &[u8], content_type: Option<&str>) -> String {
     let from_bom = Encoding::for_bom(bytes);
     let from_header = content_type
         .and_then(header_charset)
@@ -85,11 +80,8 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Decoded {
         }),
     };
     // `decode` strips a BOM that matches; output is always UTF-8.
-    let (text, used, _had_errors) = encoding.decode(bytes);
-    Decoded {
-        text: text.into_owned(),
-        encoding: used,
-    }
+    let (text, _used, _had_errors) = encoding.decode(bytes);
+    text.into_owned()
 }
 
 #[cfg(test)]
@@ -101,33 +93,32 @@ mod tests {
         let mut bytes = vec![0xEF, 0xBB, 0xBF];
         bytes.extend_from_slice("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><a>Việt</a>".as_bytes());
         let d = decode(&bytes, Some("text/xml; charset=windows-1252"));
-        assert!(d.text.contains("Việt"));
-        assert_eq!(d.encoding, UTF_8);
+        assert!(d.contains("Việt"));
     }
 
     #[test]
     fn header_then_declaration() {
         let bytes = b"<?xml version='1.0' encoding='windows-1252'?><a>caf\xe9</a>";
-        assert!(decode(bytes, None).text.contains("café"));
-        assert!(decode(bytes, Some("application/xml; charset=\"ISO-8859-1\"")).text.contains("café"));
+        assert!(decode(bytes, None).contains("café"));
+        assert!(decode(bytes, Some("application/xml; charset=\"ISO-8859-1\"")).contains("café"));
     }
 
     #[test]
     fn utf8_declared_as_latin1_is_read_as_utf8() {
         let bytes = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>Nhân Dân</a>".as_bytes();
-        assert!(decode(bytes, None).text.contains("Nhân Dân"));
+        assert!(decode(bytes, None).contains("Nhân Dân"));
     }
 
     #[test]
     fn invalid_utf8_without_declaration_is_sniffed() {
         let bytes = b"<rss><title>Caf\xe9 cr\xe8me br\xfbl\xe9e</title></rss>";
-        assert!(decode(bytes, None).text.contains("Café crème brûlée"));
+        assert!(decode(bytes, None).contains("Café crème brûlée"));
     }
 
     #[test]
     fn utf16_without_bom() {
         let s = "<?xml version=\"1.0\"?><a>Đà Nẵng</a>";
         let bytes: Vec<u8> = s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
-        assert!(decode(&bytes, None).text.contains("Đà Nẵng"));
+        assert!(decode(&bytes, None).contains("Đà Nẵng"));
     }
 }

@@ -1,0 +1,163 @@
+//! Rendered bytes for every output and format, pre-compressed, swapped in atomically.
+//!
+//! `RenderCache::refresh` runs after a poll changed something: it renders every output from
+//! the store and keeps the previous bytes (and their compressed forms and ETag) for documents
+//! that came out identical, so a reader's ETag stays valid until the content really changes.
+//! Requests only ever read the current snapshot: nothing is rendered per request.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+
+use super::catalog::{self, OutputSpec};
+use super::{Context, Format};
+use crate::config::Config;
+use crate::model::StoredItem;
+use crate::store::{Store, StoreError};
+
+/// One document ready to serve.
+#[derive(Debug)]
+pub struct Rendered {
+    pub content_type: &'static str,
+    pub body: bytes::Bytes,
+    pub gzip: bytes::Bytes,
+    pub br: bytes::Bytes,
+    /// Hex digest of `body`; the strong ETag is derived from it per encoding.
+    pub digest: String,
+    /// The newest item's date (the render time for documents without items).
+    pub last_modified: DateTime<Utc>,
+}
+
+impl Rendered {
+    pub fn new(content_type: &'static str, body: String, last_modified: DateTime<Utc>) -> Rendered {
+        let digest = blake3::hash(body.as_bytes()).to_hex()[..24].to_string();
+        let gzip = {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            let _ = enc.write_all(body.as_bytes());
+            enc.finish().unwrap_or_default()
+        };
+        let br = {
+            let mut out = Vec::new();
+            let params = brotli::enc::BrotliEncoderParams {
+                quality: 9,
+                ..Default::default()
+            };
+            let _ = brotli::BrotliCompress(&mut body.as_bytes(), &mut out, &params);
+            out
+        };
+        Rendered {
+            content_type,
+            body: body.into(),
+            gzip: gzip.into(),
+            br: br.into(),
+            digest,
+            last_modified,
+        }
+    }
+}
+
+/// Everything published at one moment.
+#[derive(Default)]
+pub struct Snapshot {
+    pub outputs: Vec<OutputSpec>,
+    /// Keyed by the request path under `/feeds/`: `vi.rss`, `vi/sports.atom`.
+    pub docs: HashMap<String, Arc<Rendered>>,
+    /// The index page and OPML, keyed by their path (`index.html`, `opml`).
+    pub pages: HashMap<&'static str, Arc<Rendered>>,
+    /// False until the first refresh completed.
+    pub ready: bool,
+}
+
+#[derive(Default)]
+pub struct RenderCache {
+    current: RwLock<Arc<Snapshot>>,
+}
+
+/// Applies an output's `include`/`exclude` keyword filters (case-insensitive, on title and
+/// summary) and its limit.
+fn filter(spec: &OutputSpec, items: Vec<StoredItem>) -> Vec<StoredItem> {
+    if spec.include.is_empty() && spec.exclude.is_empty() {
+        return items;
+    }
+    let include: Vec<Vec<String>> = spec.include.iter().map(|k| crate::classify::words(k)).collect();
+    let exclude: Vec<Vec<String>> = spec.exclude.iter().map(|k| crate::classify::words(k)).collect();
+    let has = |words: &[String], kw: &[String]| !kw.is_empty() && words.windows(kw.len()).any(|w| w == kw);
+    items
+        .into_iter()
+        .filter(|i| {
+            let words = crate::classify::words(&format!(
+                "{} {}",
+                i.title,
+                i.summary.as_deref().map(crate::normalize::text::plain_text).unwrap_or_default()
+            ));
+            (include.is_empty() || include.iter().any(|k| has(&words, k)))
+                && !exclude.iter().any(|k| has(&words, k))
+        })
+        .take(spec.limit)
+        .collect()
+}
+
+impl RenderCache {
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Renders every output from the store; unchanged documents keep their previous bytes.
+    /// Blocking (SQLite, compression): call it on a blocking thread.
+    pub fn refresh(&self, store: &Store, config: &Config) -> Result<(), StoreError> {
+        let previous = self.snapshot();
+        let ctx = Context {
+            config,
+            base_url: &config.server.base_url,
+        };
+        let outputs = catalog::outputs(config);
+        let mut docs = HashMap::new();
+        let mut latest: Vec<(String, Vec<StoredItem>)> = Vec::new();
+        for spec in &outputs {
+            let items = filter(spec, store.query_items(&spec.query())?);
+            for format in Format::ALL {
+                let key = format!("{}.{}", spec.path, format.extension());
+                let body = super::render(&ctx, spec, &items, format);
+                let doc = match previous.docs.get(&key) {
+                    Some(old) if old.body == body.as_bytes() => old.clone(),
+                    _ => Arc::new(Rendered::new(
+                        format.content_type(),
+                        body,
+                        super::newest(&items).max(DateTime::<Utc>::from_timestamp(0, 0).unwrap_or_default()),
+                    )),
+                };
+                docs.insert(key, doc);
+            }
+            if spec.kind == catalog::OutputKind::Language {
+                latest.push((spec.path.clone(), items.into_iter().take(10).collect()));
+            }
+        }
+        let mut pages = HashMap::new();
+        let feeds = store.feed_statuses()?;
+        let index = super::index::render(&ctx, &outputs, &latest, &feeds);
+        let opml = super::index::render_opml(&ctx, &outputs);
+        for (name, ct, body) in [
+            ("index.html", "text/html; charset=utf-8", index),
+            ("opml", "text/x-opml; charset=utf-8", opml),
+        ] {
+            let doc = match previous.pages.get(name) {
+                Some(old) if old.body == body.as_bytes() => old.clone(),
+                _ => Arc::new(Rendered::new(ct, body, Utc::now())),
+            };
+            pages.insert(name, doc);
+        }
+        let snapshot = Arc::new(Snapshot {
+            outputs,
+            docs,
+            pages,
+            ready: true,
+        });
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = snapshot;
+        Ok(())
+    }
+}

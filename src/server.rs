@@ -1,0 +1,235 @@
+//! The HTTP endpoint: routes, conditional GET, content negotiation of pre-compressed bytes,
+//! caching headers, and connection limits. Serves only what `render::cache` already holds.
+//!
+//! Connections are accepted by hand (not `axum::serve`) so that hyper's header-read timeout
+//! applies: a client that sends half a request is dropped instead of holding a connection.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::render::cache::{RenderCache, Rendered};
+
+/// At most this many open client connections; more are closed at once.
+pub const MAX_CONNECTIONS: usize = 2048;
+/// A client must send its request headers within this time.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Open connections get this long to finish when the server stops.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub cache: Arc<RenderCache>,
+    pub max_age: Duration,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/opml", get(opml))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/feeds/{*path}", get(feed))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn index(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    page(&s, "index.html", &headers)
+}
+
+async fn opml(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    page(&s, "opml", &headers)
+}
+
+fn page(s: &AppState, name: &str, headers: &HeaderMap) -> Response {
+    match s.cache.snapshot().pages.get(name) {
+        Some(doc) => respond(doc, headers, s.max_age),
+        None => (StatusCode::SERVICE_UNAVAILABLE, "starting up, try again shortly\n").into_response(),
+    }
+}
+
+async fn readyz(State(s): State<AppState>) -> Response {
+    if s.cache.snapshot().ready {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready\n").into_response()
+    }
+}
+
+async fn feed(State(s): State<AppState>, Path(path): Path<String>, headers: HeaderMap) -> Response {
+    let snapshot = s.cache.snapshot();
+    match snapshot.docs.get(&path) {
+        Some(doc) => respond(doc, &headers, s.max_age),
+        None => {
+            let mut known: Vec<&str> = snapshot.outputs.iter().map(|o| o.path.as_str()).collect();
+            known.truncate(40);
+            let body = format!(
+                "404 not found: no output at /feeds/{}\n\nOutputs are served as /feeds/ID.rss, /feeds/ID.atom and /feeds/ID.json.\nKnown IDs include: {}\nThe index page / lists them all.\n",
+                path.chars().take(200).collect::<String>(),
+                known.join(", ")
+            );
+            (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+        }
+    }
+}
+
+async fn not_found(method: Method) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")], "method not allowed\n").into_response();
+    }
+    (StatusCode::NOT_FOUND, "404 not found; see / for the list of feeds\n").into_response()
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Encoding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+/// Picks the best encoding the client accepts (q > 0), preferring brotli.
+fn negotiate(headers: &HeaderMap) -> Encoding {
+    let Some(accept) = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
+        return Encoding::Identity;
+    };
+    let accepts = |name: &str| {
+        accept.split(',').any(|part| {
+            let mut it = part.split(';');
+            let coding = it.next().unwrap_or("").trim();
+            let q = it
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (coding.eq_ignore_ascii_case(name) || coding == "*") && q > 0.0
+        })
+    };
+    if accepts("br") {
+        Encoding::Brotli
+    } else if accepts("gzip") {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
+}
+
+fn etag(doc: &Rendered, enc: Encoding) -> String {
+    match enc {
+        Encoding::Identity => format!("\"{}\"", doc.digest),
+        Encoding::Gzip => format!("\"{}-gz\"", doc.digest),
+        Encoding::Brotli => format!("\"{}-br\"", doc.digest),
+    }
+}
+
+/// Whether the client's validators match: `If-None-Match` wins over `If-Modified-Since`.
+fn not_modified(doc: &Rendered, headers: &HeaderMap) -> bool {
+    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        return inm.split(',').any(|t| {
+            let t = t.trim().trim_start_matches("W/");
+            // Any encoding's tag names the same content.
+            t == "*" || t.trim_matches('"').split('-').next() == Some(doc.digest.as_str())
+        });
+    }
+    if let Some(ims) = headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+    {
+        let ims: DateTime<Utc> = ims.into();
+        return doc.last_modified.timestamp() <= ims.timestamp();
+    }
+    false
+}
+
+fn respond(doc: &Rendered, headers: &HeaderMap, max_age: Duration) -> Response {
+    let enc = negotiate(headers);
+    let mut h = HeaderMap::new();
+    let set = |h: &mut HeaderMap, k: header::HeaderName, v: String| {
+        if let Ok(v) = HeaderValue::from_str(&v) {
+            h.insert(k, v);
+        }
+    };
+    set(&mut h, header::ETAG, etag(doc, enc));
+    set(
+        &mut h,
+        header::LAST_MODIFIED,
+        httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(doc.last_modified.timestamp().max(0) as u64)),
+    );
+    set(&mut h, header::CACHE_CONTROL, format!("public, max-age={}", max_age.as_secs()));
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if not_modified(doc, headers) {
+        return (StatusCode::NOT_MODIFIED, h).into_response();
+    }
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(doc.content_type));
+    let body = match enc {
+        Encoding::Identity => doc.body.clone(),
+        Encoding::Gzip => {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            doc.gzip.clone()
+        }
+        Encoding::Brotli => {
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"));
+            doc.br.clone()
+        }
+    };
+    (StatusCode::OK, h, Body::from(body)).into_response()
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets open requests finish
+/// (bounded by `SHUTDOWN_GRACE`).
+pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Usually EMFILE: back off briefly instead of spinning.
+                        tracing::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    continue; // over the limit: close it
+                };
+                let _ = stream.set_nodelay(true);
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_READ_TIMEOUT)
+                    .max_buf_size(64 * 1024)
+                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                    drop(slot);
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(SHUTDOWN_GRACE) => {
+            tracing::warn!("some connections did not finish within {SHUTDOWN_GRACE:?}");
+        }
+    }
+}
