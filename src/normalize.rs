@@ -69,9 +69,17 @@ pub fn normalize(
         .sanitize_content(false)
         .id_generator(|_, _, _| String::new())
         .build();
-    let feed = parser
-        .parse(source.as_bytes())
-        .map_err(|e| NormalizeError::Parse(e.to_string()))?;
+    let feed = match parser.parse(source.as_bytes()) {
+        Ok(feed) => feed,
+        // A feed root with nothing feed-rs recognizes inside (e.g. `<rss>` without a channel)
+        // is an empty feed, not an error.
+        Err(feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot))
+            if !is_json && has_feed_root(&source) =>
+        {
+            return Ok(ParsedFeed::default());
+        }
+        Err(e) => return Err(NormalizeError::Parse(e.to_string())),
+    };
 
     let doc_base = Some(doc_url.clone()).filter(|u| matches!(u.scheme(), "http" | "https"));
     let site_link = pick_link(&feed.links, doc_base.as_ref());
@@ -91,6 +99,13 @@ pub fn normalize(
     Ok(ParsedFeed {
         meta,
         items: distinct_keys(items),
+    })
+}
+
+fn has_feed_root(xml: &str) -> bool {
+    repair::root_start(xml).is_some_and(|at| {
+        let tag = &xml[at..xml.len().min(at + 12)];
+        tag.starts_with("<rss") || tag.starts_with("<feed") || tag.starts_with("<rdf:RDF") || tag.starts_with("<RDF")
     })
 }
 

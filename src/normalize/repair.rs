@@ -57,6 +57,9 @@ pub fn strip_illegal(s: &str) -> String {
 pub fn repair_xml(text: &str) -> String {
     let text = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     let text = drop_declaration(text);
+    let text = fix_root(text);
+    let text = demoronize(&text);
+    let text: &str = &text;
     let declares_entities = text[..text.len().min(4096)].contains("<!ENTITY");
     let mut out = String::with_capacity(text.len() + 64);
     let mut rest = text;
@@ -125,6 +128,99 @@ fn reference(s: &str) -> Option<(Ref<'_>, usize)> {
     }
 }
 
+/// Makes the root element one feed-rs dispatches on: RSS 0.93/0.94, 2.0.1 or a missing
+/// version are read as RSS 2.0 (they are compatible), and Atom 0.3 as Atom 1.0 (its
+/// namespace and the two renamed date elements).
+pub fn fix_root(text: &str) -> std::borrow::Cow<'_, str> {
+    let Some(start) = root_start(text) else {
+        return text.into();
+    };
+    let tag_end = match text[start..].find('>') {
+        Some(e) => start + e,
+        None => return text.into(),
+    };
+    let tag = &text[start..tag_end];
+    if tag == "<rss" || (tag.starts_with("<rss") && tag[4..].starts_with(|c: char| c.is_whitespace() || c == '/')) {
+        let version = attr(tag, "version");
+        if matches!(version, Some("2.0") | Some("0.91") | Some("0.92")) {
+            return text.into();
+        }
+        let mut new_tag = match version {
+            Some(v) => tag.replacen(&format!("version=\"{v}\""), "", 1).replacen(&format!("version='{v}'"), "", 1),
+            None => tag.to_string(),
+        };
+        new_tag.insert_str(4, " version=\"2.0\"");
+        return format!("{}{}{}", &text[..start], new_tag, &text[tag_end..]).into();
+    }
+    if tag.starts_with("<feed") && tag.contains("http://purl.org/atom/ns#") {
+        return text
+            .replace("http://purl.org/atom/ns#", "http://www.w3.org/2005/Atom")
+            .replace("<issued>", "<published>")
+            .replace("</issued>", "</published>")
+            .replace("<modified>", "<updated>")
+            .replace("</modified>", "</updated>")
+            .replace("<tagline", "<subtitle")
+            .replace("</tagline>", "</subtitle>")
+            // Atom 0.3 named content types by MIME type; 1.0 by keyword.
+            .replace(" type=\"text/plain\"", " type=\"text\"")
+            .replace(" type=\"text/html\"", " type=\"html\"")
+            .replace(" type=\"application/xhtml+xml\"", " type=\"xhtml\"")
+            .into();
+    }
+    text.into()
+}
+
+/// Byte offset of the root element's `<` (skipping declarations, comments, DOCTYPE).
+pub fn root_start(text: &str) -> Option<usize> {
+    let mut pos = 0;
+    loop {
+        let lt = pos + text[pos..].find('<')?;
+        let rest = &text[lt..];
+        if rest.starts_with("<?") {
+            pos = lt + rest.find("?>")? + 2;
+        } else if rest.starts_with("<!--") {
+            pos = lt + rest.find("-->")? + 3;
+        } else if rest.starts_with("<!") {
+            // DOCTYPE, possibly with an internal subset in brackets.
+            let bracket = rest.find('[');
+            let close = rest.find('>')?;
+            pos = match bracket {
+                Some(b) if b < close => lt + rest.find("]>").or_else(|| rest.find("]\n>"))? + 2,
+                _ => lt + close + 1,
+            };
+        } else {
+            return Some(lt);
+        }
+    }
+}
+
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let at = tag.find(&format!(" {name}="))? + name.len() + 2;
+    let quote = tag[at..].chars().next()?;
+    let rest = &tag[at + 1..];
+    Some(&rest[..rest.find(quote)?])
+}
+
+/// Text decoded as Latin-1 or UTF-8 sometimes carries C1 control characters that were meant
+/// as windows-1252 punctuation (`’` as U+0092): read them as such, as browsers do.
+pub fn demoronize(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if ('\u{80}'..='\u{9f}').contains(&c) {
+                let byte = [c as u32 as u8];
+                let (decoded, _, _) = encoding_rs::WINDOWS_1252.decode(&byte);
+                decoded.chars().next().unwrap_or(c)
+            } else {
+                c
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
 /// The text is UTF-8 now, whatever its declaration said: drop the declaration so the parser
 /// does not decode it a second time.
 fn drop_declaration(text: &str) -> &str {
@@ -144,6 +240,15 @@ mod tests {
     fn repairs_what_readers_recover() {
         let got = repair_xml("  <?xml version='1.0' encoding='latin1'?>\n<t>AT&T &eacute;t&eacute; &nbsp;&copy; &foo; &amp; &#233; &#1; \u{1}x</t>");
         assert_eq!(got, "<t>AT&amp;T &#233;t&#233; &#160;&#169; &amp;foo; &amp; &#233;  x</t>");
+    }
+
+    #[test]
+    fn roots_feed_rs_would_refuse_are_fixed() {
+        assert_eq!(fix_root("<!-- c --><rss><channel/></rss>"), "<!-- c --><rss version=\"2.0\"><channel/></rss>");
+        assert_eq!(fix_root("<rss version=\"0.93\"><channel/></rss>"), "<rss version=\"2.0\" ><channel/></rss>");
+        assert_eq!(fix_root("<rss version=\"2.0\"/>"), "<rss version=\"2.0\"/>");
+        assert!(fix_root("<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><issued>x</issued></feed>").contains("<published>x</published>"));
+        assert_eq!(demoronize("don\u{92}t"), "don’t");
     }
 
     #[test]
