@@ -14,12 +14,9 @@ use crate::pipeline::{Ingest, poll_many};
 /// `bantin poll [--feed NAME]`: fetches every enabled feed (or one) once, prints a line each.
 pub async fn poll(config: &Config, only: Option<&str>, out: &mut impl Write) -> Result<()> {
     let feeds: Vec<_> = match only {
-        Some(name) => vec![
-            config
-                .feed(name)
-                .cloned()
-                .with_context(|| format!("no feed named `{name}` in {}", config.source_path.display()))?,
-        ],
+        Some(name) => vec![config.feed(name).cloned().with_context(|| {
+            format!("no feed named `{name}` in {}", config.source_path.display())
+        })?],
         None => config.feeds.iter().filter(|f| f.enabled).cloned().collect(),
     };
     let store = open_store(config).await?;
@@ -42,7 +39,12 @@ pub async fn poll(config: &Config, only: Option<&str>, out: &mut impl Write) -> 
 }
 
 /// `bantin items [--json]`: every stored item, newest first.
-pub async fn items(config: &Config, as_json: bool, limit: Option<usize>, out: &mut impl Write) -> Result<()> {
+pub async fn items(
+    config: &Config,
+    as_json: bool,
+    limit: Option<usize>,
+    out: &mut impl Write,
+) -> Result<()> {
     let store = open_store(config).await?;
     let items = tokio::task::spawn_blocking(move || store.all_items()).await??;
     for item in items.iter().take(limit.unwrap_or(usize::MAX)) {
@@ -90,9 +92,16 @@ pub async fn feeds(config: &Config, as_json: bool, out: &mut impl Write) -> Resu
         };
         let state = match (&s.error_class, &s.last_error) {
             (Some(class), Some(msg)) => format!("error [{class}] {msg}"),
-            _ => s.last_status.clone().unwrap_or_else(|| "not fetched".into()),
+            _ => s
+                .last_status
+                .clone()
+                .unwrap_or_else(|| "not fetched".into()),
         };
-        let next = if feed.enabled { fmt_time(s.next_due) } else { "disabled".into() };
+        let next = if feed.enabled {
+            fmt_time(s.next_due)
+        } else {
+            "disabled".into()
+        };
         if as_json {
             writeln!(
                 out,

@@ -252,7 +252,9 @@ impl Config {
 /// Parses `"30s"`, `"15m"`, `"2h"`, `"1d"` and sums such as `"1h30m"`.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let bad = || {
-        format!("`{s}` is not a duration: use a number and a unit, like \"30s\", \"15m\", \"2h\" or \"1d\"")
+        format!(
+            "`{s}` is not a duration: use a number and a unit, like \"30s\", \"15m\", \"2h\" or \"1d\""
+        )
     };
     let s = s.trim();
     if s.is_empty() {
@@ -300,7 +302,11 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "KiB" | "KB" | "K" => 1 << 10,
         "MiB" | "MB" | "M" => 1 << 20,
         "GiB" | "GB" | "G" => 1 << 30,
-        other => return Err(format!("unknown size unit `{other}`: use B, KiB, MiB or GiB")),
+        other => {
+            return Err(format!(
+                "unknown size unit `{other}`: use B, KiB, MiB or GiB"
+            ));
+        }
     };
     n.checked_mul(mul)
         .ok_or_else(|| format!("`{s}` is too large"))
@@ -319,7 +325,8 @@ pub fn parse_cron(expr: &str) -> Result<cron::Schedule, String> {
             ));
         }
     };
-    cron::Schedule::from_str(&normalized).map_err(|e| format!("invalid cron schedule `{expr}`: {e}"))
+    cron::Schedule::from_str(&normalized)
+        .map_err(|e| format!("invalid cron schedule `{expr}`: {e}"))
 }
 
 /// Normalizes a language tag to its lower-case primary subtag (`en-US` → `en`, `in` → `id`).
@@ -396,7 +403,10 @@ fn build_server(t: &Node, p: &mut Problems) -> Option<ServerConfig> {
         Some((s, at)) => match s.parse::<SocketAddr>() {
             Ok(a) => a,
             Err(_) => {
-                p.at(at, format!("server.listen: `{s}` is not an address like \"127.0.0.1:8080\""));
+                p.at(
+                    at,
+                    format!("server.listen: `{s}` is not an address like \"127.0.0.1:8080\""),
+                );
                 return None;
             }
         },
@@ -406,7 +416,10 @@ fn build_server(t: &Node, p: &mut Problems) -> Option<ServerConfig> {
         Some((s, at)) => match Url::parse(s.trim_end_matches('/')) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
             _ => {
-                p.at(at, format!("server.base_url: `{s}` is not an absolute http(s) URL"));
+                p.at(
+                    at,
+                    format!("server.base_url: `{s}` is not an absolute http(s) URL"),
+                );
                 return None;
             }
         },
@@ -458,8 +471,12 @@ fn build_poll(t: &Node, p: &mut Problems) -> PollConfig {
         }
     }
     PollConfig {
-        interval: t.duration_min("interval", 30, p).unwrap_or(Duration::from_secs(15 * 60)),
-        timeout: t.duration_min("timeout", 1, p).unwrap_or(Duration::from_secs(30)),
+        interval: t
+            .duration_min("interval", 30, p)
+            .unwrap_or(Duration::from_secs(15 * 60)),
+        timeout: t
+            .duration_min("timeout", 1, p)
+            .unwrap_or(Duration::from_secs(30)),
         connect_timeout: t
             .duration_min("connect_timeout", 1, p)
             .unwrap_or(Duration::from_secs(10)),
@@ -492,7 +509,10 @@ fn build_classify(t: &Node, feeds: &[FeedConfig], p: &mut Problems) -> ClassifyC
                 }
             }
             Some(l) => p.at(at, format!("classify.languages: write `{s}` as `{l}`")),
-            None => p.at(at, format!("classify.languages: `{s}` is not a language code like \"vi\"")),
+            None => p.at(
+                at,
+                format!("classify.languages: `{s}` is not a language code like \"vi\""),
+            ),
         }
     }
     ClassifyConfig { languages }
@@ -506,13 +526,20 @@ fn build_categories(root: &Node, p: &mut Problems) -> Vec<CategoryConfig> {
             continue;
         };
         if !is_slug(&id) {
-            p.at(id_at, format!("category id `{id}` must be lower-case letters, digits and `-`"));
+            p.at(
+                id_at,
+                format!("category id `{id}` must be lower-case letters, digits and `-`"),
+            );
         }
         if out.iter().any(|c| c.id == id) {
             p.at(id_at, format!("duplicate category id `{id}`"));
         }
         let name = t.string_map("name", p);
-        let labels = t.string_list("labels", p).into_iter().map(|(s, _)| s).collect();
+        let labels = t
+            .string_list("labels", p)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
         let keywords = t.string_list_map("keywords", p);
         out.push(CategoryConfig {
             id,
@@ -564,16 +591,21 @@ fn build_feeds(
         let lang = t.lang("lang", p);
         let categories = t.category_list("categories", category_ids, p);
         let interval = t.duration_min("interval", 30, p);
-        let schedule = t.string("schedule", p).and_then(|(s, at)| match parse_cron(&s) {
-            Ok(sched) => Some((s, sched)),
-            Err(e) => {
-                p.at(at, e);
-                None
-            }
-        });
+        let schedule = t
+            .string("schedule", p)
+            .and_then(|(s, at)| match parse_cron(&s) {
+                Ok(sched) => Some((s, sched)),
+                Err(e) => {
+                    p.at(at, e);
+                    None
+                }
+            });
         let cadence = match (interval, schedule) {
             (Some(_), Some(_)) => {
-                p.at(t.key_at("schedule"), "a feed takes `interval` or `schedule`, not both".into());
+                p.at(
+                    t.key_at("schedule"),
+                    "a feed takes `interval` or `schedule`, not both".into(),
+                );
                 continue;
             }
             (Some(d), None) => Some(Cadence::Every(d)),
@@ -624,7 +656,9 @@ fn parse_source(u: &str, base_dir: &Path) -> Result<FeedSource, String> {
                 .map(FeedSource::File)
                 .map_err(|_| format!("`{u}` is not a usable file URL")),
             s if s.len() == 1 => Ok(FeedSource::File(PathBuf::from(u))), // a Windows drive letter
-            s => Err(format!("unsupported URL scheme `{s}` in `{u}`: use http, https, file or a path")),
+            s => Err(format!(
+                "unsupported URL scheme `{s}` in `{u}`: use http, https, file or a path"
+            )),
         },
         Err(url::ParseError::RelativeUrlWithoutBase) => {
             let path = PathBuf::from(u);
@@ -666,7 +700,12 @@ fn build_outputs(
             if !is_slug(id) {
                 p.at(*at, format!("output id `{id}` must be lower-case letters, digits and `-` (it becomes /feeds/{{id}}.rss)"));
             } else if languages.contains(id) {
-                p.at(*at, format!("output id `{id}` collides with the automatic output for language `{id}`"));
+                p.at(
+                    *at,
+                    format!(
+                        "output id `{id}` collides with the automatic output for language `{id}`"
+                    ),
+                );
             } else if out.iter().any(|o| &o.id == id) {
                 p.at(*at, format!("duplicate output id `{id}`"));
             }
@@ -675,8 +714,16 @@ fn build_outputs(
         let lang = t.lang("lang", p);
         let categories = t.category_list("categories", category_ids, p);
         let limit = t.count("limit", 1, MAX_LIMIT, p).unwrap_or(DEFAULT_LIMIT);
-        let include = t.string_list("include", p).into_iter().map(|(s, _)| s).collect();
-        let exclude = t.string_list("exclude", p).into_iter().map(|(s, _)| s).collect();
+        let include = t
+            .string_list("include", p)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        let exclude = t
+            .string_list("exclude", p)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
         let min_sources = t.count("min_sources", 1, 100, p).unwrap_or(1);
         if let (Some((id, _)), Some((title, _))) = (id, title) {
             out.push(OutputConfig {
@@ -732,18 +779,42 @@ mod tests {
     fn reports_every_problem_with_position() {
         let text = "[server]\nlisten = \"127.0.0.1:8080\"\ncolour = 1\n\n[poll]\ninterval = \"soon\"\n\n[[feed]]\nname = \"A\"\nurl = \"gopher://x\"\nschedule = \"* *\"\n";
         let got = problems(text);
-        assert!(got.iter().any(|l| l.starts_with("3:1: unknown key `colour`")), "{got:?}");
-        assert!(got.iter().any(|l| l.starts_with("6:12:") && l.contains("not a duration")), "{got:?}");
-        assert!(got.iter().any(|l| l.starts_with("10:7:") && l.contains("gopher")), "{got:?}");
-        assert!(got.iter().any(|l| l.starts_with("11:12:") && l.contains("fields")), "{got:?}");
+        assert!(
+            got.iter()
+                .any(|l| l.starts_with("3:1: unknown key `colour`")),
+            "{got:?}"
+        );
+        assert!(
+            got.iter()
+                .any(|l| l.starts_with("6:12:") && l.contains("not a duration")),
+            "{got:?}"
+        );
+        assert!(
+            got.iter()
+                .any(|l| l.starts_with("10:7:") && l.contains("gopher")),
+            "{got:?}"
+        );
+        assert!(
+            got.iter()
+                .any(|l| l.starts_with("11:12:") && l.contains("fields")),
+            "{got:?}"
+        );
     }
 
     #[test]
     fn unknown_category_and_lang_are_errors() {
         let text = "[[category]]\nid = \"sports\"\n[[feed]]\nname = \"A\"\nurl = \"http://a.example/rss\"\nlang = \"english\"\ncategories = [\"sport\"]\n";
         let got = problems(text);
-        assert!(got.iter().any(|l| l.starts_with("6:8:") && l.contains("not a language code")), "{got:?}");
-        assert!(got.iter().any(|l| l.starts_with("7:15:") && l.contains("unknown category `sport`")), "{got:?}");
+        assert!(
+            got.iter()
+                .any(|l| l.starts_with("6:8:") && l.contains("not a language code")),
+            "{got:?}"
+        );
+        assert!(
+            got.iter()
+                .any(|l| l.starts_with("7:15:") && l.contains("unknown category `sport`")),
+            "{got:?}"
+        );
     }
 
     #[test]

@@ -69,8 +69,19 @@ pub async fn run(
     let changed = Arc::new(Notify::new());
     let (stop_tx, stop_rx) = watch::channel(false);
 
-    let scheduler = tokio::spawn(scheduler(config.clone(), ingest, changed.clone(), stop_rx.clone()));
-    let renderer = tokio::spawn(renderer(config.clone(), store, cache.clone(), changed, stop_rx));
+    let scheduler = tokio::spawn(scheduler(
+        config.clone(),
+        ingest,
+        changed.clone(),
+        stop_rx.clone(),
+    ));
+    let renderer = tokio::spawn(renderer(
+        config.clone(),
+        store,
+        cache.clone(),
+        changed,
+        stop_rx,
+    ));
 
     let app = server::router(AppState {
         cache,
@@ -104,7 +115,10 @@ async fn renderer(
         let (cache, store, config) = (cache.clone(), store.clone(), config.clone());
         let started = std::time::Instant::now();
         match tokio::task::spawn_blocking(move || cache.refresh(&store, &config)).await {
-            Ok(Ok(())) => tracing::debug!(ms = started.elapsed().as_millis() as u64, "outputs rendered"),
+            Ok(Ok(())) => tracing::debug!(
+                ms = started.elapsed().as_millis() as u64,
+                "outputs rendered"
+            ),
             Ok(Err(e)) => tracing::error!("rendering outputs failed: {e}"),
             Err(e) => tracing::error!("render task failed: {e}"),
         }
@@ -204,9 +218,10 @@ async fn after_poll(
     let now = Utc::now();
     let cadence = feed.cadence_or(config.poll.interval);
     let (when, did_change) = match result {
-        Ok(report) if report.outcome != FetchOutcome::Error => {
-            (schedule::next_due(&feed.name, &cadence, now), report.counts.changed())
-        }
+        Ok(report) if report.outcome != FetchOutcome::Error => (
+            schedule::next_due(&feed.name, &cadence, now),
+            report.counts.changed(),
+        ),
         Ok(_) => {
             let store2 = store.clone();
             let name = feed.name.clone();
@@ -218,7 +233,10 @@ async fn after_poll(
                 .map(|s| s.consecutive_errors)
                 .unwrap_or(1);
             // The index page shows source health, so an error is a change too.
-            (schedule::retry_due(&feed.name, &cadence, errors.max(1) as u32, now), true)
+            (
+                schedule::retry_due(&feed.name, &cadence, errors.max(1) as u32, now),
+                true,
+            )
         }
         Err(e) => {
             tracing::error!(feed = %feed.name, "poll failed inside bantin: {e}");

@@ -41,7 +41,11 @@ pub fn canonical_url(u: &str) -> Option<String> {
     }
     // http and https serve the same article on news sites.
     let s = url.to_string();
-    Some(s.strip_prefix("http://").map(|r| format!("https://{r}")).unwrap_or(s))
+    Some(
+        s.strip_prefix("http://")
+            .map(|r| format!("https://{r}"))
+            .unwrap_or(s),
+    )
 }
 
 /// The identity of an entry within its feed: its guid, else its canonical link, else a hash
@@ -67,7 +71,8 @@ mod tests {
     #[test]
     fn canonical_urls() {
         assert_eq!(
-            canonical_url("HTTP://WWW.VnExpress.net:80/a-1.html?utm_source=rss&id=3&fbclid=x#top").as_deref(),
+            canonical_url("HTTP://WWW.VnExpress.net:80/a-1.html?utm_source=rss&id=3&fbclid=x#top")
+                .as_deref(),
             Some("https://vnexpress.net/a-1.html?id=3")
         );
         assert_eq!(
@@ -79,8 +84,14 @@ mod tests {
 
     #[test]
     fn keys_prefer_guid_then_link_then_hash() {
-        assert_eq!(item_key(Some(" 42 "), Some("http://a/x"), "t", None), "g:42");
-        assert_eq!(item_key(None, Some("http://a/x?utm_medium=rss"), "t", None), "l:https://a/x");
+        assert_eq!(
+            item_key(Some(" 42 "), Some("http://a/x"), "t", None),
+            "g:42"
+        );
+        assert_eq!(
+            item_key(None, Some("http://a/x?utm_medium=rss"), "t", None),
+            "l:https://a/x"
+        );
         let h1 = item_key(None, None, "t", Some("2026-01-01"));
         assert_eq!(h1, item_key(None, None, "t", Some("2026-01-01")));
         assert_ne!(h1, item_key(None, None, "t", Some("2026-01-02")));

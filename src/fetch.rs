@@ -97,7 +97,7 @@ pub struct Document {
 pub enum Fetched {
     /// The server answered 304 Not Modified.
     NotModified,
-    Document(Document),
+    Document(Box<Document>),
 }
 
 /// An HTTP client configured for polite, bounded polling.
@@ -143,12 +143,18 @@ impl Fetcher {
     }
 
     /// Fetches `source`, sending `cond` as conditional headers. Bounded by the total timeout.
-    pub async fn fetch(&self, source: &FeedSource, cond: &Conditional) -> Result<Fetched, FetchError> {
+    pub async fn fetch(
+        &self,
+        source: &FeedSource,
+        cond: &Conditional,
+    ) -> Result<Fetched, FetchError> {
         match source {
             FeedSource::Http(url) => {
                 match tokio::time::timeout(self.timeout, self.fetch_http(url, cond)).await {
+                    Ok(Err(FetchError::Timeout(_))) | Err(_) => {
+                        Err(FetchError::Timeout(self.timeout))
+                    }
                     Ok(r) => r,
-                    Err(_) => Err(FetchError::Timeout(self.timeout)),
                 }
             }
             FeedSource::File(path) => self.fetch_file(path).await,
@@ -171,14 +177,14 @@ impl Fetcher {
         let final_url = Url::from_file_path(path)
             .or_else(|_| Url::parse("file:///"))
             .map_err(|_| FetchError::Network("bad file path".into()))?;
-        Ok(Fetched::Document(Document {
+        Ok(Fetched::Document(Box::new(Document {
             bytes,
             content_type: None,
             etag: None,
             last_modified: None,
             final_url,
             status: "file".into(),
-        }))
+        })))
     }
 
     /// Refuses `url` unless every address it resolves to is permitted.
@@ -195,8 +201,14 @@ impl Fetcher {
         if addrs.is_empty() {
             return Err(FetchError::Network(format!("{host} has no address")));
         }
-        if let Some(bad) = addrs.iter().find(|a| !self.policy.permits(a.ip(), Some(port))) {
-            return Err(FetchError::AddressBlocked(format!("{host} resolves to {}", bad.ip())));
+        if let Some(bad) = addrs
+            .iter()
+            .find(|a| !self.policy.permits(a.ip(), Some(port)))
+        {
+            return Err(FetchError::AddressBlocked(format!(
+                "{host} resolves to {}",
+                bad.ip()
+            )));
         }
         Ok(())
     }
@@ -209,10 +221,7 @@ impl Fetcher {
                 return Err(FetchError::Redirect(format!("redirect loop at {url}")));
             }
             self.check_address(&url).await?;
-            let mut req = self
-                .client
-                .get(url.clone())
-                .header(header::ACCEPT, ACCEPT);
+            let mut req = self.client.get(url.clone()).header(header::ACCEPT, ACCEPT);
             if let Some(etag) = &cond.etag {
                 req = req.header(header::IF_NONE_MATCH, etag);
             }
@@ -247,14 +256,14 @@ impl Fetcher {
             }
             let headers = resp.headers().clone();
             let bytes = self.read_capped(resp).await?;
-            return Ok(Fetched::Document(Document {
+            return Ok(Fetched::Document(Box::new(Document {
                 bytes,
                 content_type: header_string(&headers, header::CONTENT_TYPE),
                 etag: header_string(&headers, header::ETAG),
                 last_modified: header_string(&headers, header::LAST_MODIFIED),
                 final_url: url,
                 status: status.as_u16().to_string(),
-            }));
+            })));
         }
         Err(FetchError::Redirect(format!(
             "more than {} redirects",

@@ -5,16 +5,16 @@
 //! `config` → `schedule` → `fetch` → `normalize` → `classify` / `dedup` → `store` → `render` → `server`,
 //! wired together by `pipeline` (one feed, one pass) and `daemon` (tasks, signals).
 
-pub mod config;
 pub mod classify;
+pub mod commands;
+pub mod config;
+pub mod daemon;
 pub mod dedup;
 pub mod fetch;
 pub mod model;
 pub mod normalize;
-pub mod store;
-pub mod render;
-pub mod commands;
-pub mod daemon;
 pub mod pipeline;
+pub mod render;
 pub mod schedule;
 pub mod server;
+pub mod store;

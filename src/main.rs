@@ -9,10 +9,20 @@ use clap::{Parser, Subcommand, ValueEnum};
 use bantin::config::{Config, ConfigError};
 
 #[derive(Parser)]
-#[command(name = "bantin", version, about = "Aggregates news feeds and republishes curated ones")]
+#[command(
+    name = "bantin",
+    version,
+    about = "Aggregates news feeds and republishes curated ones"
+)]
 struct Cli {
     /// The configuration file.
-    #[arg(long, short, global = true, env = "BANTIN_CONFIG", default_value = "feeds.toml")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "BANTIN_CONFIG",
+        default_value = "feeds.toml"
+    )]
     config: PathBuf,
     /// Log line format (logs go to standard error).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -65,7 +75,9 @@ fn init_logging(format: LogFormat, default_level: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     // Under systemd the journal adds its own timestamps.
     let under_systemd = std::env::var_os("JOURNAL_STREAM").is_some();
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match (format, under_systemd) {
         (LogFormat::Json, _) => builder.json().init(),
         (LogFormat::Text, true) => builder.without_time().with_ansi(false).init(),
@@ -92,8 +104,12 @@ async fn run(cli: Cli) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     match cli.command {
         Command::Check => bantin::commands::check(&config, &mut stdout),
-        Command::Poll { feed } => bantin::commands::poll(&config, feed.as_deref(), &mut stdout).await,
-        Command::Items { json, limit } => bantin::commands::items(&config, json, limit, &mut stdout).await,
+        Command::Poll { feed } => {
+            bantin::commands::poll(&config, feed.as_deref(), &mut stdout).await
+        }
+        Command::Items { json, limit } => {
+            bantin::commands::items(&config, json, limit, &mut stdout).await
+        }
         Command::Feeds { json } => bantin::commands::feeds(&config, json, &mut stdout).await,
         Command::Run { listen } => {
             drop(stdout);
@@ -119,7 +135,10 @@ fn main() -> ExitCode {
         _ => "warn",
     };
     init_logging(cli.log_format, level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("bantin: cannot start the async runtime: {e}");

@@ -50,8 +50,7 @@ pub fn normalize(
     doc_url: &Url,
 ) -> Result<ParsedFeed, NormalizeError> {
     let decoded = charset::decode(bytes, content_type);
-    let trimmed = decoded
-        .trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    let trimmed = decoded.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     if trimmed.is_empty() {
         return Err(NormalizeError::Empty);
     }
@@ -73,9 +72,9 @@ pub fn normalize(
         Ok(feed) => feed,
         // A feed root with nothing feed-rs recognizes inside (e.g. `<rss>` without a channel)
         // is an empty feed, not an error.
-        Err(feed_rs::parser::ParseFeedError::ParseError(feed_rs::parser::ParseErrorKind::NoFeedRoot))
-            if !is_json && has_feed_root(&source) =>
-        {
+        Err(feed_rs::parser::ParseFeedError::ParseError(
+            feed_rs::parser::ParseErrorKind::NoFeedRoot,
+        )) if !is_json && has_feed_root(&source) => {
             return Ok(ParsedFeed::default());
         }
         Err(e) => return Err(NormalizeError::Parse(e.to_string())),
@@ -86,7 +85,11 @@ pub fn normalize(
     // Relative URLs resolve against the document; a local file falls back to the site link.
     let base = doc_base.or_else(|| site_link.as_deref().and_then(|l| Url::parse(l).ok()));
     let meta = FeedMeta {
-        title: feed.title.as_ref().map(|t| plain_text(&t.content)).filter(|t| !t.is_empty()),
+        title: feed
+            .title
+            .as_ref()
+            .map(|t| plain_text(&t.content))
+            .filter(|t| !t.is_empty()),
         site_link,
         lang: feed.language.as_deref().and_then(normalize_lang),
     };
@@ -105,12 +108,19 @@ pub fn normalize(
 fn has_feed_root(xml: &str) -> bool {
     repair::root_start(xml).is_some_and(|at| {
         let tag = &xml[at..xml.len().min(at + 12)];
-        tag.starts_with("<rss") || tag.starts_with("<feed") || tag.starts_with("<rdf:RDF") || tag.starts_with("<RDF")
+        tag.starts_with("<rss")
+            || tag.starts_with("<feed")
+            || tag.starts_with("<rdf:RDF")
+            || tag.starts_with("<RDF")
     })
 }
 
 fn looks_like_html(text: &str) -> bool {
-    let head: String = text.chars().take(256).collect::<String>().to_ascii_lowercase();
+    let head: String = text
+        .chars()
+        .take(256)
+        .collect::<String>()
+        .to_ascii_lowercase();
     let head = head.trim_start();
     head.starts_with("<!doctype html") || head.starts_with("<html")
 }
@@ -224,7 +234,8 @@ fn normalize_entry(e: feed_rs::model::Entry, feed_base: Option<&Url>) -> Item {
 /// Plain-text summaries are escaped so the sanitizer keeps them as text.
 fn text_as_html(t: &feed_rs::model::Text) -> String {
     if t.content_type.essence().to_string() == "text/plain" && t.content.contains(['<', '&']) {
-        let looks_like_markup = t.content.contains("</") || t.content.contains("/>") || t.content.contains("&#");
+        let looks_like_markup =
+            t.content.contains("</") || t.content.contains("/>") || t.content.contains("&#");
         if !looks_like_markup {
             return t.content.replace('&', "&amp;").replace('<', "&lt;");
         }
@@ -263,15 +274,25 @@ fn media(e: &feed_rs::model::Entry, base: Option<&Url>) -> (Option<String>, Opti
             }
         }
     }
-    for l in e.links.iter().filter(|l| l.rel.as_deref() == Some("enclosure")) {
-        let Some(url) = absolute(&l.href, base) else { continue };
+    for l in e
+        .links
+        .iter()
+        .filter(|l| l.rel.as_deref() == Some("enclosure"))
+    {
+        let Some(url) = absolute(&l.href, base) else {
+            continue;
+        };
         let mime = l.media_type.clone().unwrap_or_default();
         if mime.starts_with("image/") {
             image.get_or_insert(url);
         } else if enclosure.is_none() {
             enclosure = Some(Enclosure {
                 url,
-                mime: if mime.is_empty() { "application/octet-stream".into() } else { mime },
+                mime: if mime.is_empty() {
+                    "application/octet-stream".into()
+                } else {
+                    mime
+                },
                 length: l.length,
             });
         }
@@ -280,7 +301,11 @@ fn media(e: &feed_rs::model::Entry, base: Option<&Url>) -> (Option<String>, Opti
 }
 
 fn is_image_url(u: &str) -> bool {
-    let path = u.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase();
+    let path = u
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     [".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"]
         .iter()
         .any(|ext| path.ends_with(ext))
@@ -331,15 +356,26 @@ mod tests {
         let s = a.summary.as_deref().unwrap();
         assert!(!s.contains("onerror") && !s.contains("script"), "{s}");
         assert_eq!(a.source_categories, vec!["Thể thao"]);
-        assert_eq!(a.published.unwrap().to_rfc3339(), "2026-11-20T01:15:00+00:00");
+        assert_eq!(
+            a.published.unwrap().to_rfc3339(),
+            "2026-11-20T01:15:00+00:00"
+        );
         let b = &f.items[1];
-        assert_eq!(b.link.as_deref(), Some("https://news.example/b.html?utm_source=rss"));
+        assert_eq!(
+            b.link.as_deref(),
+            Some("https://news.example/b.html?utm_source=rss")
+        );
         assert_eq!(b.key, "l:https://news.example/b.html");
     }
 
     #[test]
     fn html_page_is_not_a_feed() {
-        let e = normalize(b"\n<!DOCTYPE html><html><body>hi</body></html>", None, &url()).unwrap_err();
+        let e = normalize(
+            b"\n<!DOCTYPE html><html><body>hi</body></html>",
+            None,
+            &url(),
+        )
+        .unwrap_err();
         assert_eq!(e.class(), "not-a-feed");
     }
 

@@ -48,7 +48,9 @@ impl FeedReport {
     /// One line for `bantin poll`.
     pub fn summary(&self) -> String {
         match (&self.outcome, &self.error) {
-            (FetchOutcome::Error, Some((class, msg))) => format!("{}: error [{class}] {msg}", self.feed),
+            (FetchOutcome::Error, Some((class, msg))) => {
+                format!("{}: error [{class}] {msg}", self.feed)
+            }
             (FetchOutcome::NotModified, _) => format!("{}: unchanged (not modified)", self.feed),
             _ => format!(
                 "{}: {} new, {} updated, {} unchanged",
@@ -91,16 +93,33 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
     let name = feed.name.clone();
     let doc = match fetched {
         Err(e) => {
-            let (class, msg, status) = (e.class().to_string(), e.to_string(), e.status().map(|s| s.to_string()));
+            let (class, msg, status) = (
+                e.class().to_string(),
+                e.to_string(),
+                e.status().map(|s| s.to_string()),
+            );
             tracing::warn!(feed = %feed.name, url = %feed.source, class = %class, "fetch failed: {msg}");
             let (c, m) = (class.clone(), msg.clone());
-            tokio::task::spawn_blocking(move || store.record_error(&name, &c, &m, status.as_deref(), Utc::now()))
-                .await??;
-            return Ok(report(FetchOutcome::Error, UpsertCounts::default(), Some((class, msg))));
+            tokio::task::spawn_blocking(move || {
+                store.record_error(&name, &c, &m, status.as_deref(), Utc::now())
+            })
+            .await??;
+            return Ok(report(
+                FetchOutcome::Error,
+                UpsertCounts::default(),
+                Some((class, msg)),
+            ));
         }
         Ok(Fetched::NotModified) => {
-            tokio::task::spawn_blocking(move || store.record_not_modified(&name, "304", Utc::now())).await??;
-            return Ok(report(FetchOutcome::NotModified, UpsertCounts::default(), None));
+            tokio::task::spawn_blocking(move || {
+                store.record_not_modified(&name, "304", Utc::now())
+            })
+            .await??;
+            return Ok(report(
+                FetchOutcome::NotModified,
+                UpsertCounts::default(),
+                None,
+            ));
         }
         Ok(Fetched::Document(doc)) => doc,
     };
@@ -109,8 +128,13 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
     if previous_hash.as_deref() == Some(body_hash.as_str()) {
         // Same bytes as last time: nothing to parse, nothing to write.
         let status = doc.status.clone();
-        tokio::task::spawn_blocking(move || store.record_not_modified(&name, &status, Utc::now())).await??;
-        return Ok(report(FetchOutcome::NotModified, UpsertCounts::default(), None));
+        tokio::task::spawn_blocking(move || store.record_not_modified(&name, &status, Utc::now()))
+            .await??;
+        return Ok(report(
+            FetchOutcome::NotModified,
+            UpsertCounts::default(),
+            None,
+        ));
     }
 
     let classifier = ingest.classifier.clone();
@@ -125,14 +149,21 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
         let parsed = normalize(&doc.bytes, doc.content_type.as_deref(), &doc.final_url);
         match parsed {
             Err(e) => {
-                store.record_error(&name, e.class(), &e.to_string(), Some(&doc.status), Utc::now())?;
+                store.record_error(
+                    &name,
+                    e.class(),
+                    &e.to_string(),
+                    Some(&doc.status),
+                    Utc::now(),
+                )?;
                 Ok::<_, StoreError>(Err((e.class().to_string(), e.to_string())))
             }
             Ok(mut parsed) => {
                 for item in &mut parsed.items {
                     classifier.classify(&feed_cfg, &parsed.meta, item);
                 }
-                let counts = store.apply_fetch(&name, &record, &parsed.meta, &parsed.items, Utc::now())?;
+                let counts =
+                    store.apply_fetch(&name, &record, &parsed.meta, &parsed.items, Utc::now())?;
                 Ok(Ok(counts))
             }
         }
@@ -146,7 +177,11 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
         }
         Err((class, msg)) => {
             tracing::warn!(feed = %feed.name, url = %feed.source, class = %class, "feed rejected: {msg}");
-            report(FetchOutcome::Error, UpsertCounts::default(), Some((class, msg)))
+            report(
+                FetchOutcome::Error,
+                UpsertCounts::default(),
+                Some((class, msg)),
+            )
         }
     })
 }

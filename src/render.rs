@@ -61,7 +61,11 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     pub fn url(&self, path: &str) -> String {
-        format!("{}/{}", self.base_url.as_str().trim_end_matches('/'), path.trim_start_matches('/'))
+        format!(
+            "{}/{}",
+            self.base_url.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
     }
 
     pub fn self_url(&self, spec: &OutputSpec, format: Format) -> String {
@@ -74,6 +78,9 @@ pub(crate) struct Entry<'a> {
     pub item: &'a StoredItem,
     /// A stable, globally unique id (`tag:` URI) that survives a rebuilt database.
     pub id: String,
+    /// The original article, else the source's home page, else bantin's index: readers
+    /// expect every item to link somewhere.
+    pub link: String,
     /// Sanitized HTML body with the visible "Source: …" line at the end.
     pub html: String,
     /// Category display names in the output's language.
@@ -84,7 +91,11 @@ pub(crate) struct Entry<'a> {
     pub source_site: Option<String>,
 }
 
-pub(crate) fn entries<'a>(ctx: &Context, spec: &OutputSpec, items: &'a [StoredItem]) -> Vec<Entry<'a>> {
+pub(crate) fn entries<'a>(
+    ctx: &Context,
+    spec: &OutputSpec,
+    items: &'a [StoredItem],
+) -> Vec<Entry<'a>> {
     let lang = spec.lang.as_deref().unwrap_or("en");
     let strings = i18n::strings(lang);
     let host = ctx.base_url.host_str().unwrap_or("bantin");
@@ -128,9 +139,15 @@ pub(crate) fn entries<'a>(ctx: &Context, spec: &OutputSpec, items: &'a [StoredIt
                         .unwrap_or_else(|| id.clone())
                 })
                 .collect();
+            let link = item
+                .link
+                .clone()
+                .or_else(|| source_site.clone())
+                .unwrap_or_else(|| ctx.url(""));
             Entry {
                 item,
                 id,
+                link,
                 html,
                 category_names,
                 source_name,
@@ -182,7 +199,10 @@ pub(crate) fn escape_attr(s: &str) -> String {
 
 /// Wraps HTML in CDATA, splitting any `]]>` so the section cannot end early.
 pub(crate) fn cdata(s: &str) -> String {
-    let clean: String = s.chars().filter(|c| crate::normalize::is_xml_char(*c)).collect();
+    let clean: String = s
+        .chars()
+        .filter(|c| crate::normalize::is_xml_char(*c))
+        .collect();
     format!("<![CDATA[{}]]>", clean.replace("]]>", "]]]]><![CDATA[>"))
 }
 

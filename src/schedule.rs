@@ -81,7 +81,11 @@ mod tests {
             assert!((855..=945).contains(&secs), "{secs}");
             seen.insert(secs);
         }
-        assert!(seen.len() > 30, "jitter should spread feeds: {}", seen.len());
+        assert!(
+            seen.len() > 30,
+            "jitter should spread feeds: {}",
+            seen.len()
+        );
     }
 
     #[test]
@@ -101,7 +105,12 @@ mod tests {
             expression: "*/20 * * * *".into(),
             schedule: Box::new(sched),
         };
-        let now = DateTime::parse_from_rfc3339("2026-11-28T10:05:00Z").unwrap().to_utc();
-        assert_eq!(next_due("f", &cadence, now).to_rfc3339(), "2026-11-28T10:20:00+00:00");
+        let now = DateTime::parse_from_rfc3339("2026-11-28T10:05:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            next_due("f", &cadence, now).to_rfc3339(),
+            "2026-11-28T10:20:00+00:00"
+        );
     }
 }

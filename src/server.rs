@@ -58,7 +58,11 @@ async fn opml(State(s): State<AppState>, headers: HeaderMap) -> Response {
 fn page(s: &AppState, name: &str, headers: &HeaderMap) -> Response {
     match s.cache.snapshot().pages.get(name) {
         Some(doc) => respond(doc, headers, s.max_age),
-        None => (StatusCode::SERVICE_UNAVAILABLE, "starting up, try again shortly\n").into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "starting up, try again shortly\n",
+        )
+            .into_response(),
     }
 }
 
@@ -82,16 +86,30 @@ async fn feed(State(s): State<AppState>, Path(path): Path<String>, headers: Head
                 path.chars().take(200).collect::<String>(),
                 known.join(", ")
             );
-            (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+            (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                body,
+            )
+                .into_response()
         }
     }
 }
 
 async fn not_found(method: Method) -> Response {
     if method != Method::GET && method != Method::HEAD {
-        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "GET, HEAD")], "method not allowed\n").into_response();
+        return (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [(header::ALLOW, "GET, HEAD")],
+            "method not allowed\n",
+        )
+            .into_response();
     }
-    (StatusCode::NOT_FOUND, "404 not found; see / for the list of feeds\n").into_response()
+    (
+        StatusCode::NOT_FOUND,
+        "404 not found; see / for the list of feeds\n",
+    )
+        .into_response()
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -103,7 +121,10 @@ enum Encoding {
 
 /// Picks the best encoding the client accepts (q > 0), preferring brotli.
 fn negotiate(headers: &HeaderMap) -> Encoding {
-    let Some(accept) = headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
+    let Some(accept) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
         return Encoding::Identity;
     };
     let accepts = |name: &str| {
@@ -136,7 +157,10 @@ fn etag(doc: &Rendered, enc: Encoding) -> String {
 
 /// Whether the client's validators match: `If-None-Match` wins over `If-Modified-Since`.
 fn not_modified(doc: &Rendered, headers: &HeaderMap) -> bool {
-    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
         return inm.split(',').any(|t| {
             let t = t.trim().trim_start_matches("W/");
             // Any encoding's tag names the same content.
@@ -166,15 +190,28 @@ fn respond(doc: &Rendered, headers: &HeaderMap, max_age: Duration) -> Response {
     set(
         &mut h,
         header::LAST_MODIFIED,
-        httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(doc.last_modified.timestamp().max(0) as u64)),
+        httpdate::fmt_http_date(
+            std::time::UNIX_EPOCH
+                + Duration::from_secs(doc.last_modified.timestamp().max(0) as u64),
+        ),
     );
-    set(&mut h, header::CACHE_CONTROL, format!("public, max-age={}", max_age.as_secs()));
+    set(
+        &mut h,
+        header::CACHE_CONTROL,
+        format!("public, max-age={}", max_age.as_secs()),
+    );
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if not_modified(doc, headers) {
         return (StatusCode::NOT_MODIFIED, h).into_response();
     }
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(doc.content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(doc.content_type),
+    );
     let body = match enc {
         Encoding::Identity => doc.body.clone(),
         Encoding::Gzip => {

@@ -26,7 +26,9 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
-    #[error("database {path} has schema version {found}, newer than this bantin knows ({known}); upgrade bantin")]
+    #[error(
+        "database {path} has schema version {found}, newer than this bantin knows ({known}); upgrade bantin"
+    )]
     TooNew {
         path: PathBuf,
         found: i64,

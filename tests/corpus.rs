@@ -17,7 +17,9 @@ fn corpus() -> Option<PathBuf> {
 
 fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else { return out };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -56,7 +58,12 @@ impl Tally {
     }
 
     fn report(&self, name: &str) {
-        println!("{name}: {}/{} checks passed ({:.1} %)", self.passed, self.checks, 100.0 * self.ratio());
+        println!(
+            "{name}: {}/{} checks passed ({:.1} %)",
+            self.passed,
+            self.checks,
+            100.0 * self.ratio()
+        );
         for f in &self.failures {
             println!("  e.g. {f}");
         }
@@ -87,37 +94,55 @@ fn gofeed_translator_cases() {
             } else {
                 input.with_extension("json")
             };
-            let Ok(expected) = std::fs::read_to_string(&expected_path) else { continue };
+            let Ok(expected) = std::fs::read_to_string(&expected_path) else {
+                continue;
+            };
             let expected: serde_json::Value = serde_json::from_str(&expected).unwrap();
             let bytes = std::fs::read(&input).unwrap();
             let parsed = normalize(&bytes, None, &doc_url());
-            t.check(parsed.is_ok(), || format!("{name}: {:?}", parsed.as_ref().err()));
+            t.check(parsed.is_ok(), || {
+                format!("{name}: {:?}", parsed.as_ref().err())
+            });
             let Ok(parsed) = parsed else { continue };
             if let Some(title) = expected["title"].as_str().filter(|s| !s.contains('<')) {
-                t.check(parsed.meta.title.as_deref() == Some(&plain_text(title)), || {
-                    format!("{name}: feed title {:?} != {title:?}", parsed.meta.title)
-                });
+                t.check(
+                    parsed.meta.title.as_deref() == Some(&plain_text(title)),
+                    || format!("{name}: feed title {:?} != {title:?}", parsed.meta.title),
+                );
             }
-            let Some(items) = expected["items"].as_array() else { continue };
+            let Some(items) = expected["items"].as_array() else {
+                continue;
+            };
             t.check(parsed.items.len() == items.len(), || {
                 format!("{name}: {} items != {}", parsed.items.len(), items.len())
             });
             for (want, got) in items.iter().zip(&parsed.items) {
-                if let Some(title) = want["title"].as_str().filter(|s| !s.contains('<') && !s.trim().is_empty()) {
-                    t.check(got.title == plain_text(title), || format!("{name}: title {:?} != {title:?}", got.title));
+                if let Some(title) = want["title"]
+                    .as_str()
+                    .filter(|s| !s.contains('<') && !s.trim().is_empty())
+                {
+                    t.check(got.title == plain_text(title), || {
+                        format!("{name}: title {:?} != {title:?}", got.title)
+                    });
                 }
                 if let Some(link) = want["link"].as_str().filter(|l| l.starts_with("http")) {
-                    let want_link = url::Url::parse(link).map(|u| u.to_string()).unwrap_or_default();
+                    let want_link = url::Url::parse(link)
+                        .map(|u| u.to_string())
+                        .unwrap_or_default();
                     t.check(got.link.as_deref() == Some(want_link.as_str()), || {
                         format!("{name}: link {:?} != {link:?}", got.link)
                     });
                 }
                 if let Some(guid) = want["guid"].as_str() {
-                    t.check(got.guid.as_deref() == Some(guid.trim()), || format!("{name}: guid {:?} != {guid:?}", got.guid));
+                    t.check(got.guid.as_deref() == Some(guid.trim()), || {
+                        format!("{name}: guid {:?} != {guid:?}", got.guid)
+                    });
                 }
                 if let Some(p) = want["publishedParsed"].as_str() {
                     let ok = got.published.map(|d| rfc3339_utc(&d)) == Some(p.to_string());
-                    t.check(ok, || format!("{name}: published {:?} != {p}", got.published));
+                    t.check(ok, || {
+                        format!("{name}: published {:?} != {p}", got.published)
+                    });
                 }
             }
         }
@@ -125,7 +150,11 @@ fn gofeed_translator_cases() {
     t.report("gofeed translator");
     // Floor: raise it when the normalizer improves (measured 2026-11-28).
     assert!(t.checks > 150, "too few checks ran: {}", t.checks);
-    assert!(t.ratio() >= 0.93, "gofeed translator cases regressed: {:.3}", t.ratio());
+    assert!(
+        t.ratio() >= 0.93,
+        "gofeed translator cases regressed: {:.3}",
+        t.ratio()
+    );
 }
 
 /// Decodes a Python string literal (`'…'`, `"…"`, `u'…'`, `"""…"""`) at the start of `s`.
@@ -162,7 +191,9 @@ fn python_string(s: &str) -> Option<(String, &str)> {
                     'u' => 4,
                     _ => 8,
                 };
-                let hex: String = (0..n).filter_map(|_| chars.next().map(|(_, c)| c)).collect();
+                let hex: String = (0..n)
+                    .filter_map(|_| chars.next().map(|(_, c)| c))
+                    .collect();
                 out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
             }
             other => {
@@ -194,10 +225,16 @@ fn read_case(path: &Path, bytes: &[u8]) -> Option<Case> {
         .find("Header:")
         .and_then(|h| text[h + 7..].lines().next())
         .map(str::trim)
-        .and_then(|h| h.strip_prefix("Content-type:").or_else(|| h.strip_prefix("Content-Type:")))
+        .and_then(|h| {
+            h.strip_prefix("Content-type:")
+                .or_else(|| h.strip_prefix("Content-Type:"))
+        })
         .map(|v| v.trim().to_string());
     let _ = path;
-    Some(Case { header_content_type, expect })
+    Some(Case {
+        header_content_type,
+        expect,
+    })
 }
 
 #[test]
@@ -209,16 +246,31 @@ fn feedparser_cases() {
     let base = root.join("feedparser/tests");
     let mut summary = Vec::new();
     let mut all = Tally::default();
-    for folder in ["wellformed/rss", "wellformed/atom10", "wellformed/atom", "wellformed/rdf", "wellformed/amp", "wellformed/base", "wellformed/lang", "entities", "encoding", "illformed"] {
+    for folder in [
+        "wellformed/rss",
+        "wellformed/atom10",
+        "wellformed/atom",
+        "wellformed/rdf",
+        "wellformed/amp",
+        "wellformed/base",
+        "wellformed/lang",
+        "entities",
+        "encoding",
+        "illformed",
+    ] {
         let mut t = Tally::default();
         for path in files(&base.join(folder), "xml") {
             let name = path.strip_prefix(&base).unwrap().display().to_string();
             let bytes = std::fs::read(&path).unwrap();
-            let Some(case) = read_case(&path, &bytes) else { continue };
+            let Some(case) = read_case(&path, &bytes) else {
+                continue;
+            };
             let parsed = normalize(&bytes, case.header_content_type.as_deref(), &doc_url());
             let must_parse = case.expect.starts_with("not bozo") || folder == "entities";
             if must_parse {
-                t.check(parsed.is_ok(), || format!("{name}: {:?}", parsed.as_ref().err()));
+                t.check(parsed.is_ok(), || {
+                    format!("{name}: {:?}", parsed.as_ref().err())
+                });
             }
             let Ok(feed) = parsed else { continue };
             let e0 = feed.items.first();
@@ -245,8 +297,17 @@ fn feedparser_cases() {
                             e0.and_then(|e| e.updated.or(e.published))
                         };
                         if let (Some(want), Some(d)) = (&want, d) {
-                            let ours = [d.year() as i64, d.month() as i64, d.day() as i64, d.hour() as i64, d.minute() as i64, d.second() as i64];
-                            t.check(want.len() >= 6 && want[..6] == ours, || format!("{name}: {lhs} {ours:?} != {want:?}"));
+                            let ours = [
+                                d.year() as i64,
+                                d.month() as i64,
+                                d.day() as i64,
+                                d.hour() as i64,
+                                d.minute() as i64,
+                                d.second() as i64,
+                            ];
+                            t.check(want.len() >= 6 && want[..6] == ours, || {
+                                format!("{name}: {lhs} {ours:?} != {want:?}")
+                            });
                         } else if want.is_some() {
                             t.check(false, || format!("{name}: no date for {lhs}"));
                         }
@@ -254,17 +315,24 @@ fn feedparser_cases() {
                     }
                     _ => continue,
                 };
-                let Some((want, _)) = python_string(rhs) else { continue };
+                let Some((want, _)) = python_string(rhs) else {
+                    continue;
+                };
                 if want.contains('<') || want.contains("&lt;") {
                     continue; // feedparser keeps markup in some fields; bantin's titles are plain text
                 }
                 let want_plain = plain_text(&want);
                 let ok = match lhs.trim() {
-                    "entries[0]['link']" => got.as_deref().map(|g| g.trim_end_matches('/')) == Some(want.trim_end_matches('/')),
+                    "entries[0]['link']" => {
+                        got.as_deref().map(|g| g.trim_end_matches('/'))
+                            == Some(want.trim_end_matches('/'))
+                    }
                     _ => got.as_deref() == Some(want_plain.as_str()),
                 };
                 let shown = want.clone();
-                t.check(ok, || format!("{name}: {lhs} = {got:?}, expected {shown:?}"));
+                t.check(ok, || {
+                    format!("{name}: {lhs} = {got:?}, expected {shown:?}")
+                });
             }
         }
         t.report(folder);
@@ -275,7 +343,11 @@ fn feedparser_cases() {
     all.report("feedparser (all folders)");
     assert!(all.checks > 500, "too few checks ran: {}", all.checks);
     // Floor: raise it when the normalizer improves (measured 2026-11-28).
-    assert!(all.ratio() >= 0.95, "feedparser cases regressed: {:.3} ({summary:?})", all.ratio());
+    assert!(
+        all.ratio() >= 0.95,
+        "feedparser cases regressed: {:.3} ({summary:?})",
+        all.ratio()
+    );
 }
 
 #[test]
@@ -288,14 +360,28 @@ fn feedparser_sanitize_suite_leaves_nothing_dangerous() {
     let mut leaks = Vec::new();
     for path in files(&root.join("feedparser/tests/wellformed/sanitize"), "xml") {
         let bytes = std::fs::read(&path).unwrap();
-        let Ok(feed) = normalize(&bytes, None, &doc_url()) else { continue };
+        let Ok(feed) = normalize(&bytes, None, &doc_url()) else {
+            continue;
+        };
         for item in &feed.items {
             for html in [&item.summary, &item.content].into_iter().flatten() {
                 checked += 1;
                 let lower = html.to_ascii_lowercase();
-                let dangerous = ["<script", "javascript:", "vbscript:", "<iframe", "<object", "<embed", "<form", "<style", "expression(", "<meta", "<base"]
-                    .iter()
-                    .any(|d| lower.contains(d))
+                let dangerous = [
+                    "<script",
+                    "javascript:",
+                    "vbscript:",
+                    "<iframe",
+                    "<object",
+                    "<embed",
+                    "<form",
+                    "<style",
+                    "expression(",
+                    "<meta",
+                    "<base",
+                ]
+                .iter()
+                .any(|d| lower.contains(d))
                     || has_event_handler(&lower);
                 if dangerous {
                     leaks.push(format!("{}: {html}", path.display()));
@@ -307,9 +393,16 @@ fn feedparser_sanitize_suite_leaves_nothing_dangerous() {
             }
         }
     }
-    println!("sanitize suite: {checked} fields checked, {} leaks", leaks.len());
+    println!(
+        "sanitize suite: {checked} fields checked, {} leaks",
+        leaks.len()
+    );
     assert!(checked > 500, "too few fields checked: {checked}");
-    assert!(leaks.is_empty(), "dangerous markup survived:\n{}", leaks.join("\n"));
+    assert!(
+        leaks.is_empty(),
+        "dangerous markup survived:\n{}",
+        leaks.join("\n")
+    );
 }
 
 /// Finds an ` on…=` attribute inside a tag (sanitized HTML quotes attributes with `"`).

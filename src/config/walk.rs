@@ -101,7 +101,10 @@ impl<'d> Node<'d> {
                 };
                 p.at(
                     at,
-                    format!("unknown key `{key}` {where_}; expected one of: {}", allowed.join(", ")),
+                    format!(
+                        "unknown key `{key}` {where_}; expected one of: {}",
+                        allowed.join(", ")
+                    ),
                 );
             }
         }
@@ -118,7 +121,10 @@ impl<'d> Node<'d> {
                     name,
                 },
                 None => {
-                    p.at(at, format!("`{name}` must be a table, found {}", item.type_name()));
+                    p.at(
+                        at,
+                        format!("`{name}` must be a table, found {}", item.type_name()),
+                    );
                     Node { table: None, name }
                 }
             },
@@ -167,7 +173,11 @@ impl<'d> Node<'d> {
             None => {
                 p.at(
                     at,
-                    format!("`{}` must be a string, found {}", self.label(key), item.type_name()),
+                    format!(
+                        "`{}` must be a string, found {}",
+                        self.label(key),
+                        item.type_name()
+                    ),
                 );
                 None
             }
@@ -188,7 +198,13 @@ impl<'d> Node<'d> {
                     .and_then(|k| k.span())
                     .map(|s| s.start)
             });
-            p.at(at, format!("{what} entry `{}` is missing required key `{key}`", self.name));
+            p.at(
+                at,
+                format!(
+                    "{what} entry `{}` is missing required key `{key}`",
+                    self.name
+                ),
+            );
             return None;
         }
         self.string(key, p)
@@ -201,7 +217,11 @@ impl<'d> Node<'d> {
             None => {
                 p.at(
                     at,
-                    format!("`{}` must be an integer, found {}", self.label(key), item.type_name()),
+                    format!(
+                        "`{}` must be an integer, found {}",
+                        self.label(key),
+                        item.type_name()
+                    ),
                 );
                 None
             }
@@ -214,7 +234,10 @@ impl<'d> Node<'d> {
         if n < min as i64 || n > max as i64 {
             p.at(
                 self.get(key).and_then(|(_, at)| at),
-                format!("`{}` must be between {min} and {max}, found {n}", self.label(key)),
+                format!(
+                    "`{}` must be between {min} and {max}, found {n}",
+                    self.label(key)
+                ),
             );
             return None;
         }
@@ -284,7 +307,10 @@ impl<'d> Node<'d> {
             None => {
                 p.at(
                     at,
-                    format!("`{}`: `{s}` is not a language code like \"vi\", \"en\" or \"id\"", self.label(key)),
+                    format!(
+                        "`{}`: `{s}` is not a language code like \"vi\", \"en\" or \"id\"",
+                        self.label(key)
+                    ),
                 );
                 None
             }
@@ -297,7 +323,10 @@ impl<'d> Node<'d> {
             return vec![];
         };
         let Some(arr) = item.as_array() else {
-            p.at(at, format!("`{}` must be an array of strings", self.label(key)));
+            p.at(
+                at,
+                format!("`{}` must be an array of strings", self.label(key)),
+            );
             return vec![];
         };
         let mut out = Vec::new();
@@ -307,7 +336,11 @@ impl<'d> Node<'d> {
                 Some(s) => out.push((s.to_string(), vat)),
                 None => p.at(
                     vat,
-                    format!("`{}` must contain only strings, found {}", self.label(key), v.type_name()),
+                    format!(
+                        "`{}` must contain only strings, found {}",
+                        self.label(key),
+                        v.type_name()
+                    ),
                 ),
             }
         }
@@ -330,7 +363,10 @@ impl<'d> Node<'d> {
                 ids.sort();
                 p.at(
                     at,
-                    format!("unknown category `{id}`; defined categories: {}", ids.join(", ")),
+                    format!(
+                        "unknown category `{id}`; defined categories: {}",
+                        ids.join(", ")
+                    ),
                 );
             }
         }
@@ -344,7 +380,10 @@ impl<'d> Node<'d> {
         let Some(t) = item.as_table_like() else {
             p.at(
                 at,
-                format!("`{}` must be a table like {{ vi = …, en = … }}", self.label(key)),
+                format!(
+                    "`{}` must be a table like {{ vi = …, en = … }}",
+                    self.label(key)
+                ),
             );
             return vec![];
         };
@@ -355,7 +394,10 @@ impl<'d> Node<'d> {
                 Some(l) if l == k => out.push((l, v, span_of(v).or(kat))),
                 _ => p.at(
                     kat,
-                    format!("`{}`: `{k}` is not a lower-case language code like \"vi\"", self.label(key)),
+                    format!(
+                        "`{}`: `{k}` is not a lower-case language code like \"vi\"",
+                        self.label(key)
+                    ),
                 ),
             }
         }
@@ -381,7 +423,10 @@ impl<'d> Node<'d> {
         let mut out = BTreeMap::new();
         for (lang, v, at) in self.inline_map(key, p) {
             let Some(arr) = v.as_array() else {
-                p.at(at, format!("`{}.{lang}` must be an array of strings", self.label(key)));
+                p.at(
+                    at,
+                    format!("`{}.{lang}` must be an array of strings", self.label(key)),
+                );
                 continue;
             };
             let mut words = Vec::new();
@@ -390,7 +435,10 @@ impl<'d> Node<'d> {
                     Some(s) if !s.trim().is_empty() => words.push(s.to_string()),
                     _ => p.at(
                         w.span().map(|s| s.start),
-                        format!("`{}.{lang}` must contain non-empty strings", self.label(key)),
+                        format!(
+                            "`{}.{lang}` must contain non-empty strings",
+                            self.label(key)
+                        ),
                     ),
                 }
             }

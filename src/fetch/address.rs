@@ -75,7 +75,8 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         return false; // documentation
     }
     // Addresses that embed an IPv4 address: judge the embedded one.
-    let embedded = |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
+    let embedded =
+        |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
     if seg[0] == 0x0064 && seg[1] == 0xff9b {
         return is_public_v4(embedded(seg[6], seg[7])); // NAT64
     }
@@ -103,7 +104,9 @@ impl reqwest::dns::Resolve for FilteringResolver {
                 .filter(|a| policy.permits(a.ip(), None))
                 .collect();
             if addrs.is_empty() {
-                return Err(format!("{host}: every address is refused by the address policy").into());
+                return Err(
+                    format!("{host}: every address is refused by the address policy").into(),
+                );
             }
             Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
         })

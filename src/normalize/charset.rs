@@ -8,7 +8,6 @@
 
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252};
 
-
 /// Finds the `charset` parameter of a Content-Type header value.
 fn header_charset(content_type: &str) -> Option<&str> {
     content_type.split(';').skip(1).find_map(|param| {
@@ -30,7 +29,10 @@ fn declared_charset(bytes: &[u8]) -> Option<&str> {
     let end = head.windows(2).position(|w| w == b"?>")?;
     let decl = std::str::from_utf8(&head[..end]).ok()?;
     let pos = decl.find("encoding")?;
-    let rest = decl[pos + "encoding".len()..].trim_start().strip_prefix('=')?.trim_start();
+    let rest = decl[pos + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
     let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
     let rest = &rest[1..];
     Some(&rest[..rest.find(quote)?])
@@ -91,7 +93,9 @@ mod tests {
     #[test]
     fn bom_beats_header_and_declaration() {
         let mut bytes = vec![0xEF, 0xBB, 0xBF];
-        bytes.extend_from_slice("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><a>Việt</a>".as_bytes());
+        bytes.extend_from_slice(
+            "<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><a>Việt</a>".as_bytes(),
+        );
         let d = decode(&bytes, Some("text/xml; charset=windows-1252"));
         assert!(d.contains("Việt"));
     }

@@ -5,36 +5,163 @@
 /// HTML named entities seen in real feeds, as the characters they stand for. Entities not
 /// listed here are escaped to show literally rather than failing the whole document.
 const HTML_ENTITIES: &[(&str, char)] = &[
-    ("nbsp", '\u{a0}'), ("iexcl", '¡'), ("cent", '¢'), ("pound", '£'), ("curren", '¤'),
-    ("yen", '¥'), ("brvbar", '¦'), ("sect", '§'), ("uml", '¨'), ("copy", '©'), ("ordf", 'ª'),
-    ("laquo", '«'), ("not", '¬'), ("shy", '\u{ad}'), ("reg", '®'), ("macr", '¯'), ("deg", '°'),
-    ("plusmn", '±'), ("sup2", '²'), ("sup3", '³'), ("acute", '´'), ("micro", 'µ'), ("para", '¶'),
-    ("middot", '·'), ("cedil", '¸'), ("sup1", '¹'), ("ordm", 'º'), ("raquo", '»'),
-    ("frac14", '¼'), ("frac12", '½'), ("frac34", '¾'), ("iquest", '¿'), ("Agrave", 'À'),
-    ("Aacute", 'Á'), ("Acirc", 'Â'), ("Atilde", 'Ã'), ("Auml", 'Ä'), ("Aring", 'Å'),
-    ("AElig", 'Æ'), ("Ccedil", 'Ç'), ("Egrave", 'È'), ("Eacute", 'É'), ("Ecirc", 'Ê'),
-    ("Euml", 'Ë'), ("Igrave", 'Ì'), ("Iacute", 'Í'), ("Icirc", 'Î'), ("Iuml", 'Ï'), ("ETH", 'Ð'),
-    ("Ntilde", 'Ñ'), ("Ograve", 'Ò'), ("Oacute", 'Ó'), ("Ocirc", 'Ô'), ("Otilde", 'Õ'),
-    ("Ouml", 'Ö'), ("times", '×'), ("Oslash", 'Ø'), ("Ugrave", 'Ù'), ("Uacute", 'Ú'),
-    ("Ucirc", 'Û'), ("Uuml", 'Ü'), ("Yacute", 'Ý'), ("THORN", 'Þ'), ("szlig", 'ß'),
-    ("agrave", 'à'), ("aacute", 'á'), ("acirc", 'â'), ("atilde", 'ã'), ("auml", 'ä'),
-    ("aring", 'å'), ("aelig", 'æ'), ("ccedil", 'ç'), ("egrave", 'è'), ("eacute", 'é'),
-    ("ecirc", 'ê'), ("euml", 'ë'), ("igrave", 'ì'), ("iacute", 'í'), ("icirc", 'î'), ("iuml", 'ï'),
-    ("eth", 'ð'), ("ntilde", 'ñ'), ("ograve", 'ò'), ("oacute", 'ó'), ("ocirc", 'ô'),
-    ("otilde", 'õ'), ("ouml", 'ö'), ("divide", '÷'), ("oslash", 'ø'), ("ugrave", 'ù'),
-    ("uacute", 'ú'), ("ucirc", 'û'), ("uuml", 'ü'), ("yacute", 'ý'), ("thorn", 'þ'), ("yuml", 'ÿ'),
-    ("OElig", 'Œ'), ("oelig", 'œ'), ("Scaron", 'Š'), ("scaron", 'š'), ("Yuml", 'Ÿ'), ("fnof", 'ƒ'),
-    ("circ", 'ˆ'), ("tilde", '˜'), ("ensp", '\u{2002}'), ("emsp", '\u{2003}'),
-    ("thinsp", '\u{2009}'), ("zwnj", '\u{200c}'), ("zwj", '\u{200d}'), ("lrm", '\u{200e}'),
-    ("rlm", '\u{200f}'), ("ndash", '–'), ("mdash", '—'), ("lsquo", '‘'), ("rsquo", '’'),
-    ("sbquo", '‚'), ("ldquo", '“'), ("rdquo", '”'), ("bdquo", '„'), ("dagger", '†'),
-    ("Dagger", '‡'), ("bull", '•'), ("hellip", '…'), ("permil", '‰'), ("prime", '′'),
-    ("Prime", '″'), ("lsaquo", '‹'), ("rsaquo", '›'), ("oline", '‾'), ("frasl", '⁄'),
-    ("euro", '€'), ("trade", '™'), ("larr", '←'), ("uarr", '↑'), ("rarr", '→'), ("darr", '↓'),
-    ("harr", '↔'), ("minus", '−'), ("le", '≤'), ("ge", '≥'), ("ne", '≠'), ("infin", '∞'),
-    ("Alpha", 'Α'), ("alpha", 'α'), ("beta", 'β'), ("gamma", 'γ'), ("delta", 'δ'), ("pi", 'π'),
-    ("mu", 'μ'), ("sigma", 'σ'), ("omega", 'ω'), ("hearts", '♥'), ("spades", '♠'),
-    ("clubs", '♣'), ("diams", '♦'), ("loz", '◊'), ("apos", '\''),
+    ("nbsp", '\u{a0}'),
+    ("iexcl", '¡'),
+    ("cent", '¢'),
+    ("pound", '£'),
+    ("curren", '¤'),
+    ("yen", '¥'),
+    ("brvbar", '¦'),
+    ("sect", '§'),
+    ("uml", '¨'),
+    ("copy", '©'),
+    ("ordf", 'ª'),
+    ("laquo", '«'),
+    ("not", '¬'),
+    ("shy", '\u{ad}'),
+    ("reg", '®'),
+    ("macr", '¯'),
+    ("deg", '°'),
+    ("plusmn", '±'),
+    ("sup2", '²'),
+    ("sup3", '³'),
+    ("acute", '´'),
+    ("micro", 'µ'),
+    ("para", '¶'),
+    ("middot", '·'),
+    ("cedil", '¸'),
+    ("sup1", '¹'),
+    ("ordm", 'º'),
+    ("raquo", '»'),
+    ("frac14", '¼'),
+    ("frac12", '½'),
+    ("frac34", '¾'),
+    ("iquest", '¿'),
+    ("Agrave", 'À'),
+    ("Aacute", 'Á'),
+    ("Acirc", 'Â'),
+    ("Atilde", 'Ã'),
+    ("Auml", 'Ä'),
+    ("Aring", 'Å'),
+    ("AElig", 'Æ'),
+    ("Ccedil", 'Ç'),
+    ("Egrave", 'È'),
+    ("Eacute", 'É'),
+    ("Ecirc", 'Ê'),
+    ("Euml", 'Ë'),
+    ("Igrave", 'Ì'),
+    ("Iacute", 'Í'),
+    ("Icirc", 'Î'),
+    ("Iuml", 'Ï'),
+    ("ETH", 'Ð'),
+    ("Ntilde", 'Ñ'),
+    ("Ograve", 'Ò'),
+    ("Oacute", 'Ó'),
+    ("Ocirc", 'Ô'),
+    ("Otilde", 'Õ'),
+    ("Ouml", 'Ö'),
+    ("times", '×'),
+    ("Oslash", 'Ø'),
+    ("Ugrave", 'Ù'),
+    ("Uacute", 'Ú'),
+    ("Ucirc", 'Û'),
+    ("Uuml", 'Ü'),
+    ("Yacute", 'Ý'),
+    ("THORN", 'Þ'),
+    ("szlig", 'ß'),
+    ("agrave", 'à'),
+    ("aacute", 'á'),
+    ("acirc", 'â'),
+    ("atilde", 'ã'),
+    ("auml", 'ä'),
+    ("aring", 'å'),
+    ("aelig", 'æ'),
+    ("ccedil", 'ç'),
+    ("egrave", 'è'),
+    ("eacute", 'é'),
+    ("ecirc", 'ê'),
+    ("euml", 'ë'),
+    ("igrave", 'ì'),
+    ("iacute", 'í'),
+    ("icirc", 'î'),
+    ("iuml", 'ï'),
+    ("eth", 'ð'),
+    ("ntilde", 'ñ'),
+    ("ograve", 'ò'),
+    ("oacute", 'ó'),
+    ("ocirc", 'ô'),
+    ("otilde", 'õ'),
+    ("ouml", 'ö'),
+    ("divide", '÷'),
+    ("oslash", 'ø'),
+    ("ugrave", 'ù'),
+    ("uacute", 'ú'),
+    ("ucirc", 'û'),
+    ("uuml", 'ü'),
+    ("yacute", 'ý'),
+    ("thorn", 'þ'),
+    ("yuml", 'ÿ'),
+    ("OElig", 'Œ'),
+    ("oelig", 'œ'),
+    ("Scaron", 'Š'),
+    ("scaron", 'š'),
+    ("Yuml", 'Ÿ'),
+    ("fnof", 'ƒ'),
+    ("circ", 'ˆ'),
+    ("tilde", '˜'),
+    ("ensp", '\u{2002}'),
+    ("emsp", '\u{2003}'),
+    ("thinsp", '\u{2009}'),
+    ("zwnj", '\u{200c}'),
+    ("zwj", '\u{200d}'),
+    ("lrm", '\u{200e}'),
+    ("rlm", '\u{200f}'),
+    ("ndash", '–'),
+    ("mdash", '—'),
+    ("lsquo", '‘'),
+    ("rsquo", '’'),
+    ("sbquo", '‚'),
+    ("ldquo", '“'),
+    ("rdquo", '”'),
+    ("bdquo", '„'),
+    ("dagger", '†'),
+    ("Dagger", '‡'),
+    ("bull", '•'),
+    ("hellip", '…'),
+    ("permil", '‰'),
+    ("prime", '′'),
+    ("Prime", '″'),
+    ("lsaquo", '‹'),
+    ("rsaquo", '›'),
+    ("oline", '‾'),
+    ("frasl", '⁄'),
+    ("euro", '€'),
+    ("trade", '™'),
+    ("larr", '←'),
+    ("uarr", '↑'),
+    ("rarr", '→'),
+    ("darr", '↓'),
+    ("harr", '↔'),
+    ("minus", '−'),
+    ("le", '≤'),
+    ("ge", '≥'),
+    ("ne", '≠'),
+    ("infin", '∞'),
+    ("Alpha", 'Α'),
+    ("alpha", 'α'),
+    ("beta", 'β'),
+    ("gamma", 'γ'),
+    ("delta", 'δ'),
+    ("pi", 'π'),
+    ("mu", 'μ'),
+    ("sigma", 'σ'),
+    ("omega", 'ω'),
+    ("hearts", '♥'),
+    ("spades", '♠'),
+    ("clubs", '♣'),
+    ("diams", '♦'),
+    ("loz", '◊'),
+    ("apos", '\''),
 ];
 
 const XML_ENTITIES: &[&str] = &["amp", "lt", "gt", "quot", "apos"];
@@ -120,7 +247,9 @@ fn reference(s: &str) -> Option<(Ref<'_>, usize)> {
         return Some((Ref::Numeric(char::from_u32(code).unwrap_or('\0')), len));
     }
     let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     if first_ok && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
         Some((Ref::Named(name), len))
     } else {
@@ -140,13 +269,20 @@ pub fn fix_root(text: &str) -> std::borrow::Cow<'_, str> {
         None => return text.into(),
     };
     let tag = &text[start..tag_end];
-    if tag == "<rss" || (tag.starts_with("<rss") && tag[4..].starts_with(|c: char| c.is_whitespace() || c == '/')) {
+    if tag == "<rss"
+        || (tag.starts_with("<rss")
+            && tag[4..].starts_with(|c: char| c.is_whitespace() || c == '/'))
+    {
         let version = attr(tag, "version");
         if matches!(version, Some("2.0") | Some("0.91") | Some("0.92")) {
             return text.into();
         }
         let mut new_tag = match version {
-            Some(v) => tag.replacen(&format!("version=\"{v}\""), "", 1).replacen(&format!("version='{v}'"), "", 1),
+            Some(v) => tag.replacen(&format!("version=\"{v}\""), "", 1).replacen(
+                &format!("version='{v}'"),
+                "",
+                1,
+            ),
             None => tag.to_string(),
         };
         new_tag.insert_str(4, " version=\"2.0\"");
@@ -238,16 +374,32 @@ mod tests {
 
     #[test]
     fn repairs_what_readers_recover() {
-        let got = repair_xml("  <?xml version='1.0' encoding='latin1'?>\n<t>AT&T &eacute;t&eacute; &nbsp;&copy; &foo; &amp; &#233; &#1; \u{1}x</t>");
-        assert_eq!(got, "<t>AT&amp;T &#233;t&#233; &#160;&#169; &amp;foo; &amp; &#233;  x</t>");
+        let got = repair_xml(
+            "  <?xml version='1.0' encoding='latin1'?>\n<t>AT&T &eacute;t&eacute; &nbsp;&copy; &foo; &amp; &#233; &#1; \u{1}x</t>",
+        );
+        assert_eq!(
+            got,
+            "<t>AT&amp;T &#233;t&#233; &#160;&#169; &amp;foo; &amp; &#233;  x</t>"
+        );
     }
 
     #[test]
     fn roots_feed_rs_would_refuse_are_fixed() {
-        assert_eq!(fix_root("<!-- c --><rss><channel/></rss>"), "<!-- c --><rss version=\"2.0\"><channel/></rss>");
-        assert_eq!(fix_root("<rss version=\"0.93\"><channel/></rss>"), "<rss version=\"2.0\" ><channel/></rss>");
+        assert_eq!(
+            fix_root("<!-- c --><rss><channel/></rss>"),
+            "<!-- c --><rss version=\"2.0\"><channel/></rss>"
+        );
+        assert_eq!(
+            fix_root("<rss version=\"0.93\"><channel/></rss>"),
+            "<rss version=\"2.0\" ><channel/></rss>"
+        );
         assert_eq!(fix_root("<rss version=\"2.0\"/>"), "<rss version=\"2.0\"/>");
-        assert!(fix_root("<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><issued>x</issued></feed>").contains("<published>x</published>"));
+        assert!(
+            fix_root(
+                "<feed version=\"0.3\" xmlns=\"http://purl.org/atom/ns#\"><issued>x</issued></feed>"
+            )
+            .contains("<published>x</published>")
+        );
         assert_eq!(demoronize("don\u{92}t"), "don’t");
     }
 

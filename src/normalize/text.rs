@@ -108,7 +108,10 @@ mod tests {
 
     #[test]
     fn titles_become_plain_text() {
-        assert_eq!(plain_text("  <b>Hà&nbsp;Nội</b> &amp; <i>TP.HCM</i>\n"), "Hà Nội & TP.HCM");
+        assert_eq!(
+            plain_text("  <b>Hà&nbsp;Nội</b> &amp; <i>TP.HCM</i>\n"),
+            "Hà Nội & TP.HCM"
+        );
         assert_eq!(plain_text("a < b"), "a < b");
         assert_eq!(plain_text("x<script>alert(1)</script>y"), "xy");
         // NFD Vietnamese (as windows-1258 produces) comes out composed.
@@ -122,15 +125,30 @@ mod tests {
             r#"<p onclick="x()">Hi <img src="/a.jpg"><a href="javascript:alert(1)">j</a><script>bad()</script><a href="b.html">b</a></p>"#,
             Some(&base),
         );
-        assert!(!got.contains("onclick") && !got.contains("script") && !got.contains("javascript"), "{got}");
-        assert!(got.contains(r#"src="https://vnexpress.net/a.jpg""#), "{got}");
-        assert!(got.contains(r#"href="https://vnexpress.net/rss/b.html""#), "{got}");
-        assert_eq!(first_image(&got).as_deref(), Some("https://vnexpress.net/a.jpg"));
+        assert!(
+            !got.contains("onclick") && !got.contains("script") && !got.contains("javascript"),
+            "{got}"
+        );
+        assert!(
+            got.contains(r#"src="https://vnexpress.net/a.jpg""#),
+            "{got}"
+        );
+        assert!(
+            got.contains(r#"href="https://vnexpress.net/rss/b.html""#),
+            "{got}"
+        );
+        assert_eq!(
+            first_image(&got).as_deref(),
+            Some("https://vnexpress.net/a.jpg")
+        );
     }
 
     #[test]
     fn relative_urls_without_base_are_dropped() {
         let got = sanitize_html(r#"<a href="/x">x</a><img src="y.png">"#, None);
-        assert!(!got.contains("href=\"/x\"") && !got.contains("y.png"), "{got}");
+        assert!(
+            !got.contains("href=\"/x\"") && !got.contains("y.png"),
+            "{got}"
+        );
     }
 }

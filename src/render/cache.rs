@@ -81,16 +81,29 @@ fn filter(spec: &OutputSpec, items: Vec<StoredItem>) -> Vec<StoredItem> {
     if spec.include.is_empty() && spec.exclude.is_empty() {
         return items;
     }
-    let include: Vec<Vec<String>> = spec.include.iter().map(|k| crate::classify::words(k)).collect();
-    let exclude: Vec<Vec<String>> = spec.exclude.iter().map(|k| crate::classify::words(k)).collect();
-    let has = |words: &[String], kw: &[String]| !kw.is_empty() && words.windows(kw.len()).any(|w| w == kw);
+    let include: Vec<Vec<String>> = spec
+        .include
+        .iter()
+        .map(|k| crate::classify::words(k))
+        .collect();
+    let exclude: Vec<Vec<String>> = spec
+        .exclude
+        .iter()
+        .map(|k| crate::classify::words(k))
+        .collect();
+    let has = |words: &[String], kw: &[String]| {
+        !kw.is_empty() && words.windows(kw.len()).any(|w| w == kw)
+    };
     items
         .into_iter()
         .filter(|i| {
             let words = crate::classify::words(&format!(
                 "{} {}",
                 i.title,
-                i.summary.as_deref().map(crate::normalize::text::plain_text).unwrap_or_default()
+                i.summary
+                    .as_deref()
+                    .map(crate::normalize::text::plain_text)
+                    .unwrap_or_default()
             ));
             (include.is_empty() || include.iter().any(|k| has(&words, k)))
                 && !exclude.iter().any(|k| has(&words, k))
@@ -128,7 +141,8 @@ impl RenderCache {
                     _ => Arc::new(Rendered::new(
                         format.content_type(),
                         body,
-                        super::newest(&items).max(DateTime::<Utc>::from_timestamp(0, 0).unwrap_or_default()),
+                        super::newest(&items)
+                            .max(DateTime::<Utc>::from_timestamp(0, 0).unwrap_or_default()),
                     )),
                 };
                 docs.insert(key, doc);

@@ -38,7 +38,11 @@ pub fn render(
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     let _ = writeln!(h, "<title>{site}</title>");
     for spec in outputs.iter().filter(|o| o.kind != OutputKind::Category) {
-        for (f, mime) in [(Format::Rss, "application/rss+xml"), (Format::Atom, "application/atom+xml"), (Format::Json, "application/feed+json")] {
+        for (f, mime) in [
+            (Format::Rss, "application/rss+xml"),
+            (Format::Atom, "application/atom+xml"),
+            (Format::Json, "application/feed+json"),
+        ] {
             let _ = writeln!(
                 h,
                 "<link rel=\"alternate\" type=\"{mime}\" title=\"{}\" href=\"{}\">",
@@ -75,7 +79,12 @@ table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.25rem .
             .filter(|o| o.kind == OutputKind::Category && o.lang.as_deref() == Some(lang))
         {
             let name = c.title.rsplit(" – ").next().unwrap_or(&c.title);
-            let _ = writeln!(h, "<tr><td>{}</td><td>{}</td></tr>", escape_text(name), subscribe_links(ctx, c));
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                escape_text(name),
+                subscribe_links(ctx, c)
+            );
         }
         h.push_str("</table>\n");
         let curated: Vec<_> = outputs
@@ -85,7 +94,12 @@ table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.25rem .
         if !curated.is_empty() {
             let _ = writeln!(h, "<h3>{}</h3>\n<table>", escape_text(t.outputs));
             for c in curated {
-                let _ = writeln!(h, "<tr><td>{}</td><td>{}</td></tr>", escape_text(&c.title), subscribe_links(ctx, c));
+                let _ = writeln!(
+                    h,
+                    "<tr><td>{}</td><td>{}</td></tr>",
+                    escape_text(&c.title),
+                    subscribe_links(ctx, c)
+                );
             }
             h.push_str("</table>\n");
         }
@@ -94,7 +108,10 @@ table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.25rem .
             for item in items {
                 let title = escape_text(&item.title);
                 let linked = match &item.link {
-                    Some(l) => format!("<a href=\"{}\" rel=\"noopener noreferrer\">{title}</a>", escape_attr(l)),
+                    Some(l) => format!(
+                        "<a href=\"{}\" rel=\"noopener noreferrer\">{title}</a>",
+                        escape_attr(l)
+                    ),
                     None => title,
                 };
                 let _ = writeln!(
@@ -116,14 +133,23 @@ table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.25rem .
     if !others.is_empty() {
         h.push_str("<h2>More feeds</h2>\n<table>\n");
         for c in others {
-            let _ = writeln!(h, "<tr><td>{}</td><td>{}</td></tr>", escape_text(&c.title), subscribe_links(ctx, c));
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                escape_text(&c.title),
+                subscribe_links(ctx, c)
+            );
         }
         h.push_str("</table>\n");
     }
     h.push_str("<h2>Sources</h2>\n<table>\n<tr><th>Source</th><th>Items</th><th>Last fetch</th><th>Status</th></tr>\n");
     for f in feeds {
         let status = match (&f.error_class, &f.last_error) {
-            (Some(class), Some(msg)) => format!("<span class=\"err\">{}: {}</span>", escape_text(class), escape_text(msg)),
+            (Some(class), Some(msg)) => format!(
+                "<span class=\"err\">{}: {}</span>",
+                escape_text(class),
+                escape_text(msg)
+            ),
             _ => escape_text(f.last_status.as_deref().unwrap_or("not fetched yet")),
         };
         let _ = writeln!(

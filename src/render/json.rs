@@ -7,7 +7,12 @@ use super::catalog::OutputSpec;
 use super::{Context, Entry, Format};
 use crate::model::StoredItem;
 
-pub(super) fn render(ctx: &Context, spec: &OutputSpec, entries: &[Entry], _items: &[StoredItem]) -> String {
+pub(super) fn render(
+    ctx: &Context,
+    spec: &OutputSpec,
+    entries: &[Entry],
+    _items: &[StoredItem],
+) -> String {
     let items: Vec<Value> = entries
         .iter()
         .map(|e| {
@@ -30,9 +35,7 @@ pub(super) fn render(ctx: &Context, spec: &OutputSpec, entries: &[Entry], _items
                 },
             });
             let obj = v.as_object_mut().expect("a JSON object");
-            if let Some(link) = &item.link {
-                obj.insert("url".into(), json!(link));
-            }
+            obj.insert("url".into(), json!(e.link));
             if let Some(image) = &item.image {
                 obj.insert("image".into(), json!(image));
             }

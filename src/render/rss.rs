@@ -6,14 +6,23 @@ use super::catalog::OutputSpec;
 use super::{Context, Entry, Format, cdata, escape_attr, escape_text, newest};
 use crate::model::StoredItem;
 
-pub(super) fn render(ctx: &Context, spec: &OutputSpec, entries: &[Entry], items: &[StoredItem]) -> String {
+pub(super) fn render(
+    ctx: &Context,
+    spec: &OutputSpec,
+    entries: &[Entry],
+    items: &[StoredItem],
+) -> String {
     let mut out = String::with_capacity(2048 + entries.len() * 2048);
     let self_url = ctx.self_url(spec, Format::Rss);
     out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     out.push_str("<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n<channel>\n");
     let _ = writeln!(out, "<title>{}</title>", escape_text(&spec.title));
     let _ = writeln!(out, "<link>{}</link>", escape_text(&ctx.url("")));
-    let _ = writeln!(out, "<description>{}</description>", escape_text(&spec.description));
+    let _ = writeln!(
+        out,
+        "<description>{}</description>",
+        escape_text(&spec.description)
+    );
     if let Some(lang) = &spec.lang {
         let _ = writeln!(out, "<language>{}</language>", escape_text(lang));
     }
@@ -22,16 +31,25 @@ pub(super) fn render(ctx: &Context, spec: &OutputSpec, entries: &[Entry], items:
         "<atom:link rel=\"self\" type=\"application/rss+xml\" href=\"{}\"/>",
         escape_attr(&self_url)
     );
-    let _ = writeln!(out, "<lastBuildDate>{}</lastBuildDate>", newest(items).to_rfc2822());
-    let _ = writeln!(out, "<generator>bantin {}</generator>", env!("CARGO_PKG_VERSION"));
-    let _ = writeln!(out, "<docs>https://www.rssboard.org/rss-specification</docs>");
+    let _ = writeln!(
+        out,
+        "<lastBuildDate>{}</lastBuildDate>",
+        newest(items).to_rfc2822()
+    );
+    let _ = writeln!(
+        out,
+        "<generator>bantin {}</generator>",
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(
+        out,
+        "<docs>https://www.rssboard.org/rss-specification</docs>"
+    );
     for e in entries {
         let item = e.item;
         out.push_str("<item>\n");
         let _ = writeln!(out, "<title>{}</title>", escape_text(&item.title));
-        if let Some(link) = &item.link {
-            let _ = writeln!(out, "<link>{}</link>", escape_text(link));
-        }
+        let _ = writeln!(out, "<link>{}</link>", escape_text(&e.link));
         let _ = writeln!(out, "<description>{}</description>", cdata(&e.html));
         if let Some(author) = &item.author {
             let _ = writeln!(out, "<dc:creator>{}</dc:creator>", escape_text(author));
@@ -39,7 +57,11 @@ pub(super) fn render(ctx: &Context, spec: &OutputSpec, entries: &[Entry], items:
         for name in &e.category_names {
             let _ = writeln!(out, "<category>{}</category>", escape_text(name));
         }
-        let _ = writeln!(out, "<guid isPermaLink=\"false\">{}</guid>", escape_text(&e.id));
+        let _ = writeln!(
+            out,
+            "<guid isPermaLink=\"false\">{}</guid>",
+            escape_text(&e.id)
+        );
         let _ = writeln!(out, "<pubDate>{}</pubDate>", item.published.to_rfc2822());
         if let Some(enc) = &item.enclosure {
             let _ = writeln!(

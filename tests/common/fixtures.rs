@@ -89,7 +89,15 @@ const fn t(
     base: u64,
     step: u64,
 ) -> Tpl {
-    Tpl { title, lead, pool, primary, secondary, base, step }
+    Tpl {
+        title,
+        lead,
+        pool,
+        primary,
+        secondary,
+        base,
+        step,
+    }
 }
 
 struct Lang {
@@ -120,10 +128,46 @@ const CULTURE: usize = 7;
 
 static VI: Lang = Lang {
     code: "vi",
-    cats: ["Thời sự", "Chính trị", "Kinh doanh", "Thể thao", "Du lịch", "Số hóa", "Sức khỏe", "Văn hóa"],
-    teams: ["Thái Lan", "Indonesia", "Malaysia", "Philippines", "Singapore", "Myanmar", "Campuchia", "Lào"],
-    places: ["Hà Nội", "TP HCM", "Đà Nẵng", "Hải Phòng", "Cần Thơ", "Huế", "Quảng Ninh", "Khánh Hòa"],
-    commodities: ["gạo", "cà phê", "hồ tiêu", "cao su", "hạt điều", "sầu riêng", "thanh long", "tôm"],
+    cats: [
+        "Thời sự",
+        "Chính trị",
+        "Kinh doanh",
+        "Thể thao",
+        "Du lịch",
+        "Số hóa",
+        "Sức khỏe",
+        "Văn hóa",
+    ],
+    teams: [
+        "Thái Lan",
+        "Indonesia",
+        "Malaysia",
+        "Philippines",
+        "Singapore",
+        "Myanmar",
+        "Campuchia",
+        "Lào",
+    ],
+    places: [
+        "Hà Nội",
+        "TP HCM",
+        "Đà Nẵng",
+        "Hải Phòng",
+        "Cần Thơ",
+        "Huế",
+        "Quảng Ninh",
+        "Khánh Hòa",
+    ],
+    commodities: [
+        "gạo",
+        "cà phê",
+        "hồ tiêu",
+        "cao su",
+        "hạt điều",
+        "sầu riêng",
+        "thanh long",
+        "tôm",
+    ],
     companies: [
         "Tập đoàn Sông Hồng",
         "Công ty Hoàng Long",
@@ -134,7 +178,16 @@ static VI: Lang = Lang {
         "Công ty Sao Việt",
         "Tập đoàn Hồng Bàng",
     ],
-    countries: ["Nhật Bản", "Hàn Quốc", "Mỹ", "Australia", "Đức", "Pháp", "Ấn Độ", "Singapore"],
+    countries: [
+        "Nhật Bản",
+        "Hàn Quốc",
+        "Mỹ",
+        "Australia",
+        "Đức",
+        "Pháp",
+        "Ấn Độ",
+        "Singapore",
+    ],
     authors: ["Minh Anh", "Quốc Huy", "Thu Trang", "Đức Thắng"],
     feed_titles: [
         "Tin nhanh Hà Nội - Tin mới nhất",
@@ -150,112 +203,228 @@ static VI: Lang = Lang {
         t(
             "Đội tuyển Việt Nam thắng {w}-{l} trước {s} tại Mỹ Đình",
             "Thầy trò huấn luyện viên trưởng giành chiến thắng {w}-{l} trước {s} ở vòng loại Asian Cup, trước sự cổ vũ của hơn {n} nghìn khán giả.",
-            Pool::Team, SPORTS, Some(NEWS), 20, 2,
+            Pool::Team,
+            SPORTS,
+            Some(NEWS),
+            20,
+            2,
         ),
         t(
             "Đoàn đại biểu {s} góp ý dự thảo Luật Đất đai sửa đổi",
             "Tại phiên thảo luận tổ, đoàn đại biểu Quốc hội {s} đề xuất {n} nội dung cần chỉnh sửa liên quan đến bồi thường và tái định cư.",
-            Pool::Place, POLITICS, Some(NEWS), 3, 1,
+            Pool::Place,
+            POLITICS,
+            Some(NEWS),
+            3,
+            1,
         ),
         t(
             "Xuất khẩu {s} tăng {n}% trong mười tháng đầu năm",
             "Theo Tổng cục Hải quan, kim ngạch xuất khẩu {s} mười tháng qua tăng {n}% so với cùng kỳ, mức cao nhất từ trước đến nay.",
-            Pool::Commodity, BUSINESS, None, 5, 3,
+            Pool::Commodity,
+            BUSINESS,
+            None,
+            5,
+            3,
         ),
         t(
             "{s} đón {n} nghìn lượt khách quốc tế dịp cuối năm",
             "Các khách sạn và khu nghỉ dưỡng tại {s} kín phòng; ngành du lịch kỳ vọng đón {n} nghìn lượt khách quốc tế trong tháng 12.",
-            Pool::Place, TRAVEL, None, 120, 15,
+            Pool::Place,
+            TRAVEL,
+            None,
+            120,
+            15,
         ),
         t(
             "{s} ra mắt ứng dụng thanh toán số, thu hút {n} nghìn người dùng",
             "Chỉ sau một tuần, ứng dụng ví điện tử của {s} đã có {n} nghìn người dùng đăng ký, chủ yếu ở các thành phố lớn.",
-            Pool::Company, TECH, Some(BUSINESS), 50, 10,
+            Pool::Company,
+            TECH,
+            Some(BUSINESS),
+            50,
+            10,
         ),
         t(
             "{s} ghi nhận {n} ca sốt xuất huyết trong tuần",
             "Sở Y tế {s} khuyến cáo người dân diệt lăng quăng, bọ gậy sau khi số ca sốt xuất huyết tăng lên {n} ca trong tuần qua.",
-            Pool::Place, HEALTH, Some(NEWS), 140, 25,
+            Pool::Place,
+            HEALTH,
+            Some(NEWS),
+            140,
+            25,
         ),
         t(
             "Lễ hội \"Sắc màu văn hóa\" khai mạc tại {s}",
             "Lễ hội kéo dài {n} ngày tại {s} với các hoạt động trình diễn áo dài, ẩm thực và nghệ thuật dân gian.",
-            Pool::Place, CULTURE, Some(TRAVEL), 3, 1,
+            Pool::Place,
+            CULTURE,
+            Some(TRAVEL),
+            3,
+            1,
         ),
         t(
             "Giá {s} hôm nay tăng mạnh, lên {n} nghìn đồng/kg",
             "Giá {s} tại các vùng nguyên liệu đồng loạt tăng, thương lái thu mua ở mức {n} nghìn đồng mỗi kg.",
-            Pool::Commodity, BUSINESS, None, 30, 4,
+            Pool::Commodity,
+            BUSINESS,
+            None,
+            30,
+            4,
         ),
         t(
             "Mưa lớn gây ngập nhiều tuyến phố ở {s}",
             "Lượng mưa đo được tới {n} mm khiến nhiều tuyến đường ở {s} ngập sâu, giao thông ùn tắc trong giờ cao điểm.",
-            Pool::Place, NEWS, None, 80, 12,
+            Pool::Place,
+            NEWS,
+            None,
+            80,
+            12,
         ),
         t(
             "Thương vụ M&A: {s} mua lại {n}% cổ phần đối tác",
             "{s} vừa hoàn tất thương vụ mua lại {n}% cổ phần, qua đó trở thành cổ đông lớn nhất của doanh nghiệp đối tác.",
-            Pool::Company, BUSINESS, None, 15, 5,
+            Pool::Company,
+            BUSINESS,
+            None,
+            15,
+            5,
         ),
         t(
             "Thủ tướng tiếp Bộ trưởng Ngoại giao {s}",
             "Hai bên nhất trí thúc đẩy kim ngạch thương mại song phương giữa Việt Nam và {s} đạt {n} tỷ USD trong thời gian tới.",
-            Pool::Country, POLITICS, None, 10, 5,
+            Pool::Country,
+            POLITICS,
+            None,
+            10,
+            5,
         ),
         t(
             "CLB {s} giành vé dự giải châu Á sau chiến thắng {w}-{l}",
             "Thắng {w}-{l} ở vòng {n} V-League, CLB {s} chính thức giành suất dự giải đấu cấp châu lục mùa tới.",
-            Pool::Place, SPORTS, None, 18, 1,
+            Pool::Place,
+            SPORTS,
+            None,
+            18,
+            1,
         ),
         t(
             "Du khách {s} chọn Việt Nam là điểm đến hàng đầu mùa đông",
             "Lượng du khách {s} đến Việt Nam tăng {n}% so với cùng kỳ, nhờ chính sách thị thực thông thoáng và nhiều đường bay thẳng.",
-            Pool::Country, TRAVEL, Some(BUSINESS), 12, 6,
+            Pool::Country,
+            TRAVEL,
+            Some(BUSINESS),
+            12,
+            6,
         ),
         t(
             "Việt Nam và {s} hợp tác phát triển chip bán dẫn",
             "Thỏa thuận với {s} hướng tới đào tạo {n} nghìn kỹ sư bán dẫn và xây dựng trung tâm thiết kế vi mạch.",
-            Pool::Country, TECH, Some(POLITICS), 5, 5,
+            Pool::Country,
+            TECH,
+            Some(POLITICS),
+            5,
+            5,
         ),
         t(
             "Bệnh viện ở {s} ứng dụng AI chẩn đoán sớm ung thư",
             "Hệ thống trí tuệ nhân tạo tại một bệnh viện ở {s} cho kết quả chính xác {n}% khi đọc phim chụp X-quang phổi.",
-            Pool::Place, HEALTH, Some(TECH), 85, 1,
+            Pool::Place,
+            HEALTH,
+            Some(TECH),
+            85,
+            1,
         ),
         t(
             "Phim Việt \"Mùa lúa chín\" ra mắt khán giả {s}",
             "Bộ phim được trình chiếu tại {n} rạp ở {s}, đánh dấu lần đầu điện ảnh Việt phát hành rộng rãi tại thị trường này.",
-            Pool::Country, CULTURE, None, 40, 10,
+            Pool::Country,
+            CULTURE,
+            None,
+            40,
+            10,
         ),
         t(
             "Khánh thành cầu mới nối đôi bờ sông tại {s}",
             "Cây cầu dài {n} m tại {s} được đưa vào sử dụng, rút ngắn đáng kể thời gian di chuyển giữa hai bờ.",
-            Pool::Place, NEWS, Some(BUSINESS), 450, 50,
+            Pool::Place,
+            NEWS,
+            Some(BUSINESS),
+            450,
+            50,
         ),
         t(
             "{s} báo lãi quý III tăng {n}% nhờ xuất khẩu",
             "Báo cáo tài chính cho thấy lợi nhuận sau thuế quý III của {s} tăng {n}%, chủ yếu nhờ đơn hàng xuất khẩu phục hồi.",
-            Pool::Company, BUSINESS, None, 8, 4,
+            Pool::Company,
+            BUSINESS,
+            None,
+            8,
+            4,
         ),
         t(
             "Học sinh {s} giành {n} huy chương Olympic Toán quốc tế",
             "Đội tuyển có học sinh {s} mang về {n} huy chương, trong đó có hai huy chương vàng.",
-            Pool::Place, NEWS, None, 2, 1,
+            Pool::Place,
+            NEWS,
+            None,
+            2,
+            1,
         ),
         t(
             "Ngày hội sách & văn hóa đọc thu hút giới trẻ {s}",
             "Hơn {n} gian hàng sách cùng các buổi giao lưu tác giả thu hút đông đảo bạn trẻ {s} tham gia.",
-            Pool::Place, CULTURE, None, 60, 5,
+            Pool::Place,
+            CULTURE,
+            None,
+            60,
+            5,
         ),
     ],
 };
 
 static EN: Lang = Lang {
     code: "en",
-    cats: ["News", "Politics", "Business", "Sports", "Travel", "Technology", "Health", "Culture"],
-    teams: ["Thailand", "Indonesia", "Malaysia", "the Philippines", "Singapore", "Myanmar", "Cambodia", "Laos"],
-    places: ["Hanoi", "Ho Chi Minh City", "Da Nang", "Hai Phong", "Can Tho", "Hue", "Quang Ninh", "Khanh Hoa"],
-    commodities: ["rice", "coffee", "pepper", "rubber", "cashew", "durian", "dragon fruit", "shrimp"],
+    cats: [
+        "News",
+        "Politics",
+        "Business",
+        "Sports",
+        "Travel",
+        "Technology",
+        "Health",
+        "Culture",
+    ],
+    teams: [
+        "Thailand",
+        "Indonesia",
+        "Malaysia",
+        "the Philippines",
+        "Singapore",
+        "Myanmar",
+        "Cambodia",
+        "Laos",
+    ],
+    places: [
+        "Hanoi",
+        "Ho Chi Minh City",
+        "Da Nang",
+        "Hai Phong",
+        "Can Tho",
+        "Hue",
+        "Quang Ninh",
+        "Khanh Hoa",
+    ],
+    commodities: [
+        "rice",
+        "coffee",
+        "pepper",
+        "rubber",
+        "cashew",
+        "durian",
+        "dragon fruit",
+        "shrimp",
+    ],
     companies: [
         "Song Hong Group",
         "Hoang Long Corp",
@@ -266,7 +435,16 @@ static EN: Lang = Lang {
         "Sao Viet JSC",
         "Hong Bang Group",
     ],
-    countries: ["Japan", "South Korea", "the US", "Australia", "Germany", "France", "India", "Singapore"],
+    countries: [
+        "Japan",
+        "South Korea",
+        "the US",
+        "Australia",
+        "Germany",
+        "France",
+        "India",
+        "Singapore",
+    ],
     authors: ["Linh Pham", "Mark Evans", "Hoa Nguyen", "Sarah Lee"],
     feed_titles: [
         "Hanoi Daily - Latest News",
@@ -282,112 +460,228 @@ static EN: Lang = Lang {
         t(
             "Vietnam beat {s} {w}-{l} at My Dinh Stadium",
             "The national team beat {s} {w}-{l} in an Asian Cup qualifier in front of more than {n},000 fans.",
-            Pool::Team, SPORTS, Some(NEWS), 20, 2,
+            Pool::Team,
+            SPORTS,
+            Some(NEWS),
+            20,
+            2,
         ),
         t(
             "{s} lawmakers debate amended Land Law",
             "The {s} delegation to the National Assembly proposed {n} changes on compensation and resettlement.",
-            Pool::Place, POLITICS, Some(NEWS), 3, 1,
+            Pool::Place,
+            POLITICS,
+            Some(NEWS),
+            3,
+            1,
         ),
         t(
             "Vietnam's {s} exports rise {n}% in first ten months",
             "Customs data show {s} export turnover grew {n}% year-on-year, the highest level on record.",
-            Pool::Commodity, BUSINESS, None, 5, 3,
+            Pool::Commodity,
+            BUSINESS,
+            None,
+            5,
+            3,
         ),
         t(
             "{s} welcomes {n},000 international visitors in year-end season",
             "Hotels and resorts in {s} are fully booked as the city expects {n},000 foreign arrivals in December.",
-            Pool::Place, TRAVEL, None, 120, 15,
+            Pool::Place,
+            TRAVEL,
+            None,
+            120,
+            15,
         ),
         t(
             "{s} launches digital payment app, draws {n},000 users",
             "Within a week, the e-wallet app from {s} signed up {n},000 users, mostly in major cities.",
-            Pool::Company, TECH, Some(BUSINESS), 50, 10,
+            Pool::Company,
+            TECH,
+            Some(BUSINESS),
+            50,
+            10,
         ),
         t(
             "{s} records {n} dengue cases in a week",
             "Health officials in {s} urged residents to clear mosquito breeding sites after {n} dengue cases were reported.",
-            Pool::Place, HEALTH, Some(NEWS), 140, 25,
+            Pool::Place,
+            HEALTH,
+            Some(NEWS),
+            140,
+            25,
         ),
         t(
             "\"Colours of Culture\" festival opens in {s}",
             "The {n}-day festival in {s} features ao dai shows, street food and folk art performances.",
-            Pool::Place, CULTURE, Some(TRAVEL), 3, 1,
+            Pool::Place,
+            CULTURE,
+            Some(TRAVEL),
+            3,
+            1,
         ),
         t(
             "Price of {s} jumps to {n},000 VND per kilo",
             "Traders are buying {s} at {n},000 VND per kilogram as prices rise across growing regions.",
-            Pool::Commodity, BUSINESS, None, 30, 4,
+            Pool::Commodity,
+            BUSINESS,
+            None,
+            30,
+            4,
         ),
         t(
             "Heavy rain floods streets across {s}",
             "Up to {n} mm of rain left many streets in {s} under water, causing rush-hour gridlock.",
-            Pool::Place, NEWS, None, 80, 12,
+            Pool::Place,
+            NEWS,
+            None,
+            80,
+            12,
         ),
         t(
             "M&A: {s} acquires {n}% stake in partner",
             "{s} has completed the purchase of a {n}% stake, becoming the largest shareholder of its partner.",
-            Pool::Company, BUSINESS, None, 15, 5,
+            Pool::Company,
+            BUSINESS,
+            None,
+            15,
+            5,
         ),
         t(
             "Prime Minister receives foreign minister of {s}",
             "Both sides agreed to lift two-way trade between Vietnam and {s} to {n} billion USD.",
-            Pool::Country, POLITICS, None, 10, 5,
+            Pool::Country,
+            POLITICS,
+            None,
+            10,
+            5,
         ),
         t(
             "{s} FC books AFC ticket after {w}-{l} win",
             "A {w}-{l} victory in round {n} of the V-League sealed {s} FC's place in next season's continental competition.",
-            Pool::Place, SPORTS, None, 18, 1,
+            Pool::Place,
+            SPORTS,
+            None,
+            18,
+            1,
         ),
         t(
             "Tourists from {s} pick Vietnam as top winter destination",
             "Arrivals from {s} rose {n}% year-on-year thanks to easier visas and more direct flights.",
-            Pool::Country, TRAVEL, Some(BUSINESS), 12, 6,
+            Pool::Country,
+            TRAVEL,
+            Some(BUSINESS),
+            12,
+            6,
         ),
         t(
             "Vietnam, {s} team up on semiconductor chips",
             "The agreement with {s} aims to train {n},000 chip engineers and set up a chip design centre.",
-            Pool::Country, TECH, Some(POLITICS), 5, 5,
+            Pool::Country,
+            TECH,
+            Some(POLITICS),
+            5,
+            5,
         ),
         t(
             "{s} hospital uses AI for early cancer detection",
             "An artificial intelligence system at a hospital in {s} reached {n}% accuracy when reading lung X-rays.",
-            Pool::Place, HEALTH, Some(TECH), 85, 1,
+            Pool::Place,
+            HEALTH,
+            Some(TECH),
+            85,
+            1,
         ),
         t(
             "Vietnamese film 'Ripening Rice' premieres in {s}",
             "The film opens in {n} cinemas in {s}, the widest release yet for a Vietnamese movie there.",
-            Pool::Country, CULTURE, None, 40, 10,
+            Pool::Country,
+            CULTURE,
+            None,
+            40,
+            10,
         ),
         t(
             "New bridge opens across river in {s}",
             "The {n}-metre bridge in {s} cuts travel time between the two banks significantly.",
-            Pool::Place, NEWS, Some(BUSINESS), 450, 50,
+            Pool::Place,
+            NEWS,
+            Some(BUSINESS),
+            450,
+            50,
         ),
         t(
             "{s} Q3 profit up {n}% on exports",
             "Financial statements show {s} posted a {n}% rise in after-tax profit as export orders recovered.",
-            Pool::Company, BUSINESS, None, 8, 4,
+            Pool::Company,
+            BUSINESS,
+            None,
+            8,
+            4,
         ),
         t(
             "{s} students win {n} medals at International Math Olympiad",
             "The team, including students from {s}, brought home {n} medals, two of them gold.",
-            Pool::Place, NEWS, None, 2, 1,
+            Pool::Place,
+            NEWS,
+            None,
+            2,
+            1,
         ),
         t(
             "Book & reading festival draws young crowds in {s}",
             "More than {n} book stalls and author talks drew crowds of young readers in {s}.",
-            Pool::Place, CULTURE, None, 60, 5,
+            Pool::Place,
+            CULTURE,
+            None,
+            60,
+            5,
         ),
     ],
 };
 
 static ID: Lang = Lang {
     code: "id",
-    cats: ["Berita", "Politik", "Ekonomi", "Olahraga", "Wisata", "Teknologi", "Kesehatan", "Budaya"],
-    teams: ["Thailand", "Indonesia", "Malaysia", "Filipina", "Singapura", "Myanmar", "Kamboja", "Laos"],
-    places: ["Hanoi", "Kota Ho Chi Minh", "Da Nang", "Hai Phong", "Can Tho", "Hue", "Quang Ninh", "Khanh Hoa"],
-    commodities: ["beras", "kopi", "lada", "karet", "mete", "durian", "buah naga", "udang"],
+    cats: [
+        "Berita",
+        "Politik",
+        "Ekonomi",
+        "Olahraga",
+        "Wisata",
+        "Teknologi",
+        "Kesehatan",
+        "Budaya",
+    ],
+    teams: [
+        "Thailand",
+        "Indonesia",
+        "Malaysia",
+        "Filipina",
+        "Singapura",
+        "Myanmar",
+        "Kamboja",
+        "Laos",
+    ],
+    places: [
+        "Hanoi",
+        "Kota Ho Chi Minh",
+        "Da Nang",
+        "Hai Phong",
+        "Can Tho",
+        "Hue",
+        "Quang Ninh",
+        "Khanh Hoa",
+    ],
+    commodities: [
+        "beras",
+        "kopi",
+        "lada",
+        "karet",
+        "mete",
+        "durian",
+        "buah naga",
+        "udang",
+    ],
     companies: [
         "Grup Song Hong",
         "Hoang Long Corp",
@@ -398,7 +692,16 @@ static ID: Lang = Lang {
         "Sao Viet JSC",
         "Grup Hong Bang",
     ],
-    countries: ["Jepang", "Korea Selatan", "Amerika Serikat", "Australia", "Jerman", "Prancis", "India", "Singapura"],
+    countries: [
+        "Jepang",
+        "Korea Selatan",
+        "Amerika Serikat",
+        "Australia",
+        "Jerman",
+        "Prancis",
+        "India",
+        "Singapura",
+    ],
     authors: ["Dewi Lestari", "Budi Santoso", "Rina Wijaya", "Agus Salim"],
     feed_titles: [
         "Kabar Vietnam - Berita Terkini",
@@ -414,102 +717,182 @@ static ID: Lang = Lang {
         t(
             "Vietnam kalahkan {s} {w}-{l} di Stadion My Dinh",
             "Tim nasional menang {w}-{l} atas {s} di babak kualifikasi Piala Asia, disaksikan lebih dari {n} ribu penonton.",
-            Pool::Team, SPORTS, Some(NEWS), 20, 2,
+            Pool::Team,
+            SPORTS,
+            Some(NEWS),
+            20,
+            2,
         ),
         t(
             "Anggota parlemen {s} bahas revisi UU Pertanahan",
             "Delegasi {s} di Majelis Nasional mengusulkan {n} perubahan terkait ganti rugi dan relokasi warga.",
-            Pool::Place, POLITICS, Some(NEWS), 3, 1,
+            Pool::Place,
+            POLITICS,
+            Some(NEWS),
+            3,
+            1,
         ),
         t(
             "Ekspor {s} Vietnam naik {n}% dalam sepuluh bulan pertama",
             "Data bea cukai menunjukkan nilai ekspor {s} tumbuh {n}% dibanding periode yang sama tahun lalu.",
-            Pool::Commodity, BUSINESS, None, 5, 3,
+            Pool::Commodity,
+            BUSINESS,
+            None,
+            5,
+            3,
         ),
         t(
             "{s} sambut {n} ribu wisatawan asing jelang akhir tahun",
             "Hotel dan resor di {s} penuh dipesan; kota ini menargetkan {n} ribu kunjungan wisatawan asing pada Desember.",
-            Pool::Place, TRAVEL, None, 120, 15,
+            Pool::Place,
+            TRAVEL,
+            None,
+            120,
+            15,
         ),
         t(
             "{s} luncurkan aplikasi pembayaran digital, raih {n} ribu pengguna",
             "Dalam sepekan, dompet digital milik {s} menjaring {n} ribu pengguna, sebagian besar di kota besar.",
-            Pool::Company, TECH, Some(BUSINESS), 50, 10,
+            Pool::Company,
+            TECH,
+            Some(BUSINESS),
+            50,
+            10,
         ),
         t(
             "{s} catat {n} kasus demam berdarah dalam sepekan",
             "Dinas kesehatan {s} mengimbau warga membersihkan sarang nyamuk setelah {n} kasus demam berdarah dilaporkan.",
-            Pool::Place, HEALTH, Some(NEWS), 140, 25,
+            Pool::Place,
+            HEALTH,
+            Some(NEWS),
+            140,
+            25,
         ),
         t(
             "Festival \"Warna Budaya\" dibuka di {s}",
             "Festival selama {n} hari di {s} menampilkan peragaan ao dai, kuliner jalanan dan seni rakyat.",
-            Pool::Place, CULTURE, Some(TRAVEL), 3, 1,
+            Pool::Place,
+            CULTURE,
+            Some(TRAVEL),
+            3,
+            1,
         ),
         t(
             "Harga {s} melonjak jadi {n} ribu VND per kilo",
             "Pedagang membeli {s} seharga {n} ribu VND per kilogram seiring kenaikan harga di daerah sentra.",
-            Pool::Commodity, BUSINESS, None, 30, 4,
+            Pool::Commodity,
+            BUSINESS,
+            None,
+            30,
+            4,
         ),
         t(
             "Hujan deras rendam sejumlah jalan di {s}",
             "Curah hujan hingga {n} mm membuat banyak jalan di {s} tergenang dan lalu lintas macet pada jam sibuk.",
-            Pool::Place, NEWS, None, 80, 12,
+            Pool::Place,
+            NEWS,
+            None,
+            80,
+            12,
         ),
         t(
             "M&A: {s} akuisisi {n}% saham mitra",
             "{s} menuntaskan pembelian {n}% saham dan menjadi pemegang saham terbesar perusahaan mitranya.",
-            Pool::Company, BUSINESS, None, 15, 5,
+            Pool::Company,
+            BUSINESS,
+            None,
+            15,
+            5,
         ),
         t(
             "Perdana Menteri terima Menlu {s}",
             "Kedua pihak sepakat meningkatkan perdagangan Vietnam dan {s} hingga {n} miliar dolar AS.",
-            Pool::Country, POLITICS, None, 10, 5,
+            Pool::Country,
+            POLITICS,
+            None,
+            10,
+            5,
         ),
         t(
             "Klub {s} raih tiket Asia usai menang {w}-{l}",
             "Kemenangan {w}-{l} di pekan ke-{n} V-League memastikan klub {s} tampil di kompetisi Asia musim depan.",
-            Pool::Place, SPORTS, None, 18, 1,
+            Pool::Place,
+            SPORTS,
+            None,
+            18,
+            1,
         ),
         t(
             "Pariwisata Vietnam menarik wisatawan {s}",
             "Kunjungan wisatawan dari {s} naik {n}% berkat kemudahan visa dan bertambahnya penerbangan langsung.",
-            Pool::Country, TRAVEL, Some(BUSINESS), 12, 6,
+            Pool::Country,
+            TRAVEL,
+            Some(BUSINESS),
+            12,
+            6,
         ),
         t(
             "Vietnam dan {s} kerja sama kembangkan cip semikonduktor",
             "Kesepakatan dengan {s} menargetkan pelatihan {n} ribu insinyur cip dan pusat desain sirkuit terpadu.",
-            Pool::Country, TECH, Some(POLITICS), 5, 5,
+            Pool::Country,
+            TECH,
+            Some(POLITICS),
+            5,
+            5,
         ),
         t(
             "Rumah sakit di {s} gunakan AI untuk deteksi dini kanker",
             "Sistem kecerdasan buatan di sebuah rumah sakit di {s} mencapai akurasi {n}% saat membaca foto rontgen paru.",
-            Pool::Place, HEALTH, Some(TECH), 85, 1,
+            Pool::Place,
+            HEALTH,
+            Some(TECH),
+            85,
+            1,
         ),
         t(
             "Film Vietnam 'Padi Menguning' tayang perdana di {s}",
             "Film ini diputar di {n} bioskop di {s}, rilis terluas film Vietnam di negara tersebut.",
-            Pool::Country, CULTURE, None, 40, 10,
+            Pool::Country,
+            CULTURE,
+            None,
+            40,
+            10,
         ),
         t(
             "Jembatan baru diresmikan di {s}",
             "Jembatan sepanjang {n} meter di {s} memangkas waktu tempuh antara kedua tepi sungai.",
-            Pool::Place, NEWS, Some(BUSINESS), 450, 50,
+            Pool::Place,
+            NEWS,
+            Some(BUSINESS),
+            450,
+            50,
         ),
         t(
             "Laba kuartal III {s} naik {n}% berkat ekspor",
             "Laporan keuangan menunjukkan laba bersih {s} naik {n}% seiring pulihnya pesanan ekspor.",
-            Pool::Company, BUSINESS, None, 8, 4,
+            Pool::Company,
+            BUSINESS,
+            None,
+            8,
+            4,
         ),
         t(
             "Pelajar {s} raih {n} medali di Olimpiade Matematika Internasional",
             "Tim yang diperkuat pelajar {s} membawa pulang {n} medali, dua di antaranya emas.",
-            Pool::Place, NEWS, None, 2, 1,
+            Pool::Place,
+            NEWS,
+            None,
+            2,
+            1,
         ),
         t(
             "Festival buku & budaya baca tarik minat anak muda {s}",
             "Lebih dari {n} stan buku dan diskusi penulis menarik banyak pembaca muda di {s}.",
-            Pool::Place, CULTURE, None, 60, 5,
+            Pool::Place,
+            CULTURE,
+            None,
+            60,
+            5,
         ),
     ],
 };
@@ -519,7 +902,9 @@ fn lang_data(lang: &str) -> (&'static Lang, usize) {
         "vi" => (&VI, 0),
         "en" => (&EN, 1),
         "id" => (&ID, 2),
-        other => panic!("fixtures: unsupported language {other:?} (expected \"vi\", \"en\" or \"id\")"),
+        other => {
+            panic!("fixtures: unsupported language {other:?} (expected \"vi\", \"en\" or \"id\")")
+        }
     }
 }
 
@@ -580,7 +965,11 @@ fn published_for_slot(slot: u64) -> String {
     let days = local_min.div_euclid(1440);
     let mins = local_min.rem_euclid(1440);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:00+07:00", mins / 60, mins % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:00+07:00",
+        mins / 60,
+        mins % 60
+    )
 }
 
 /// Parse `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`.
@@ -594,7 +983,11 @@ fn parse_rfc3339(s: &str) -> Option<(i64, i64, i64, i64, i64, i64, String)> {
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let part = s.get(r)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().ok() } else { None }
+        if part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
     };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
@@ -605,7 +998,10 @@ fn parse_rfc3339(s: &str) -> Option<(i64, i64, i64, i64, i64, i64, String)> {
     }
     let zone = match rest {
         "Z" | "z" => "+0000".to_string(),
-        r if r.len() == 6 && (r.starts_with('+') || r.starts_with('-')) && r.get(3..4) == Some(":") => {
+        r if r.len() == 6
+            && (r.starts_with('+') || r.starts_with('-'))
+            && r.get(3..4) == Some(":") =>
+        {
             let (oh, om) = (r.get(1..3)?, r.get(4..6)?);
             if !(oh.bytes().all(|c| c.is_ascii_digit()) && om.bytes().all(|c| c.is_ascii_digit())) {
                 return None;
@@ -624,7 +1020,9 @@ fn parse_rfc3339(s: &str) -> Option<(i64, i64, i64, i64, i64, i64, String)> {
 /// is passed through unchanged.
 fn rfc822(rfc3339: &str) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     match parse_rfc3339(rfc3339) {
         Some((y, mo, d, h, mi, se, zone)) => {
             let wd = DAYS[days_from_civil(y, mo, d).rem_euclid(7) as usize];
@@ -736,7 +1134,11 @@ pub fn make_feed(
     let title = if index < l.feed_titles.len() {
         l.feed_titles[index].to_string()
     } else {
-        format!("{} ({})", l.feed_titles[index % l.feed_titles.len()], index / l.feed_titles.len() + 1)
+        format!(
+            "{} ({})",
+            l.feed_titles[index % l.feed_titles.len()],
+            index / l.feed_titles.len() + 1
+        )
     };
 
     let items = (0..n_items)
@@ -792,7 +1194,12 @@ pub fn make_feed(
         })
         .collect();
 
-    FixtureFeed { title, lang: l.code, format, items }
+    FixtureFeed {
+        title,
+        lang: l.code,
+        format,
+        items,
+    }
 }
 
 /// The 18-feed set used by the acceptance test: 6 feeds per language (vi, en,
@@ -802,7 +1209,11 @@ pub fn make_feed(
 /// distinct and lie between 2026-11-15 and 2026-11-25 (+07:00).
 pub fn acceptance_set(base_url: &str) -> Vec<FixtureFeed> {
     const LANGS: [&str; 3] = ["vi", "en", "id"];
-    const FORMATS: [FixtureFormat; 3] = [FixtureFormat::Rss2, FixtureFormat::Atom, FixtureFormat::JsonFeed];
+    const FORMATS: [FixtureFormat; 3] = [
+        FixtureFormat::Rss2,
+        FixtureFormat::Atom,
+        FixtureFormat::JsonFeed,
+    ];
     let mut out = Vec::with_capacity(18);
     for (li, lang) in LANGS.into_iter().enumerate() {
         for i in 0..6 {
@@ -871,9 +1282,18 @@ fn render_rss(feed: &FixtureFeed, self_url: &str) -> String {
     s.push_str("  <channel>\n");
     s.push_str(&format!("    <title>{}</title>\n", xml_escape(&feed.title)));
     s.push_str(&format!("    <link>{}</link>\n", xml_escape(&home)));
-    s.push_str(&format!("    <description>{}</description>\n", xml_escape(description_for(feed))));
-    s.push_str(&format!("    <language>{}</language>\n", xml_escape(feed.lang)));
-    s.push_str(&format!("    <lastBuildDate>{}</lastBuildDate>\n", rfc822(&feed_updated(feed))));
+    s.push_str(&format!(
+        "    <description>{}</description>\n",
+        xml_escape(description_for(feed))
+    ));
+    s.push_str(&format!(
+        "    <language>{}</language>\n",
+        xml_escape(feed.lang)
+    ));
+    s.push_str(&format!(
+        "    <lastBuildDate>{}</lastBuildDate>\n",
+        rfc822(&feed_updated(feed))
+    ));
     s.push_str("    <generator>bantin test fixtures</generator>\n");
     s.push_str(&format!(
         "    <atom:link href=\"{}\" rel=\"self\" type=\"application/rss+xml\"/>\n",
@@ -881,11 +1301,23 @@ fn render_rss(feed: &FixtureFeed, self_url: &str) -> String {
     ));
     for item in &feed.items {
         s.push_str("    <item>\n");
-        s.push_str(&format!("      <title>{}</title>\n", xml_escape(&item.title)));
+        s.push_str(&format!(
+            "      <title>{}</title>\n",
+            xml_escape(&item.title)
+        ));
         s.push_str(&format!("      <link>{}</link>\n", xml_escape(&item.link)));
-        s.push_str(&format!("      <guid isPermaLink=\"false\">{}</guid>\n", xml_escape(&item.guid)));
-        s.push_str(&format!("      <pubDate>{}</pubDate>\n", xml_escape(&rfc822(&item.published))));
-        s.push_str(&format!("      <description>{}</description>\n", cdata(&item.summary_html)));
+        s.push_str(&format!(
+            "      <guid isPermaLink=\"false\">{}</guid>\n",
+            xml_escape(&item.guid)
+        ));
+        s.push_str(&format!(
+            "      <pubDate>{}</pubDate>\n",
+            xml_escape(&rfc822(&item.published))
+        ));
+        s.push_str(&format!(
+            "      <description>{}</description>\n",
+            cdata(&item.summary_html)
+        ));
         for c in &item.categories {
             s.push_str(&format!("      <category>{}</category>\n", xml_escape(c)));
         }
@@ -905,13 +1337,22 @@ fn render_atom(feed: &FixtureFeed, self_url: &str) -> String {
     ));
     s.push_str(&format!("  <id>{}</id>\n", xml_escape(self_url)));
     s.push_str(&format!("  <title>{}</title>\n", xml_escape(&feed.title)));
-    s.push_str(&format!("  <subtitle>{}</subtitle>\n", xml_escape(description_for(feed))));
-    s.push_str(&format!("  <updated>{}</updated>\n", xml_escape(&feed_updated(feed))));
+    s.push_str(&format!(
+        "  <subtitle>{}</subtitle>\n",
+        xml_escape(description_for(feed))
+    ));
+    s.push_str(&format!(
+        "  <updated>{}</updated>\n",
+        xml_escape(&feed_updated(feed))
+    ));
     s.push_str(&format!(
         "  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n",
         xml_escape(self_url)
     ));
-    s.push_str(&format!("  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", xml_escape(&home)));
+    s.push_str(&format!(
+        "  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
+        xml_escape(&home)
+    ));
     s.push_str("  <generator>bantin test fixtures</generator>\n");
     for (pos, item) in feed.items.iter().enumerate() {
         s.push_str("  <entry>\n");
@@ -921,10 +1362,22 @@ fn render_atom(feed: &FixtureFeed, self_url: &str) -> String {
             "    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n",
             xml_escape(&item.link)
         ));
-        s.push_str(&format!("    <published>{}</published>\n", xml_escape(&item.published)));
-        s.push_str(&format!("    <updated>{}</updated>\n", xml_escape(&item.published)));
-        s.push_str(&format!("    <author><name>{}</name></author>\n", xml_escape(author_for(feed, pos))));
-        s.push_str(&format!("    <summary type=\"html\">{}</summary>\n", xml_escape(&item.summary_html)));
+        s.push_str(&format!(
+            "    <published>{}</published>\n",
+            xml_escape(&item.published)
+        ));
+        s.push_str(&format!(
+            "    <updated>{}</updated>\n",
+            xml_escape(&item.published)
+        ));
+        s.push_str(&format!(
+            "    <author><name>{}</name></author>\n",
+            xml_escape(author_for(feed, pos))
+        ));
+        s.push_str(&format!(
+            "    <summary type=\"html\">{}</summary>\n",
+            xml_escape(&item.summary_html)
+        ));
         for c in &item.categories {
             s.push_str(&format!("    <category term=\"{}\"/>\n", xml_escape(c)));
         }
@@ -942,7 +1395,10 @@ fn render_json(feed: &FixtureFeed, self_url: &str) -> String {
     s.push_str(&format!("  \"title\": {},\n", json_str(&feed.title)));
     s.push_str(&format!("  \"home_page_url\": {},\n", json_str(&home)));
     s.push_str(&format!("  \"feed_url\": {},\n", json_str(self_url)));
-    s.push_str(&format!("  \"description\": {},\n", json_str(description_for(feed))));
+    s.push_str(&format!(
+        "  \"description\": {},\n",
+        json_str(description_for(feed))
+    ));
     s.push_str(&format!("  \"language\": {},\n", json_str(feed.lang)));
     s.push_str("  \"items\": [");
     for (pos, item) in feed.items.iter().enumerate() {
@@ -951,8 +1407,14 @@ fn render_json(feed: &FixtureFeed, self_url: &str) -> String {
         s.push_str(&format!("      \"id\": {},\n", json_str(&item.guid)));
         s.push_str(&format!("      \"url\": {},\n", json_str(&item.link)));
         s.push_str(&format!("      \"title\": {},\n", json_str(&item.title)));
-        s.push_str(&format!("      \"content_html\": {},\n", json_str(&item.summary_html)));
-        s.push_str(&format!("      \"date_published\": {},\n", json_str(&item.published)));
+        s.push_str(&format!(
+            "      \"content_html\": {},\n",
+            json_str(&item.summary_html)
+        ));
+        s.push_str(&format!(
+            "      \"date_published\": {},\n",
+            json_str(&item.published)
+        ));
         s.push_str(&format!(
             "      \"authors\": [{{ \"name\": {} }}]",
             json_str(author_for(feed, pos))

@@ -65,11 +65,20 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, uri: Uri, headers: Heade
     let status = StatusCode::from_u16(s.status).unwrap();
     if s.etag && status == StatusCode::OK {
         let tag = etag_of(&s.body);
-        if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(tag.as_str()) {
+        if headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            == Some(tag.as_str())
+        {
             inner.not_modified += 1;
             return (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response();
         }
-        return (status, [(header::CONTENT_TYPE, s.content_type), (header::ETAG, tag)], s.body).into_response();
+        return (
+            status,
+            [(header::CONTENT_TYPE, s.content_type), (header::ETAG, tag)],
+            s.body,
+        )
+            .into_response();
     }
     (status, [(header::CONTENT_TYPE, s.content_type)], s.body).into_response()
 }
@@ -95,11 +104,21 @@ impl FixtureServer {
     }
 
     pub fn set(&self, path: &str, served: Served) {
-        self.inner.lock().unwrap().routes.insert(path.to_string(), served);
+        self.inner
+            .lock()
+            .unwrap()
+            .routes
+            .insert(path.to_string(), served);
     }
 
     pub fn hits(&self, path: &str) -> usize {
-        self.inner.lock().unwrap().hits.get(path).copied().unwrap_or(0)
+        self.inner
+            .lock()
+            .unwrap()
+            .hits
+            .get(path)
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn not_modified_count(&self) -> usize {
@@ -117,8 +136,11 @@ pub struct FeedEntry {
 
 /// The shipped taxonomy, so tests classify like production does.
 pub fn shipped_categories() -> String {
-    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml")).unwrap();
-    let start = shipped.find("\n[[category]]").expect("shipped feeds.toml has categories");
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml")).unwrap();
+    let start = shipped
+        .find("\n[[category]]")
+        .expect("shipped feeds.toml has categories");
     let end = shipped[start..]
         .find("\n[[feed]]")
         .map(|e| start + e)
@@ -139,7 +161,10 @@ pub fn write_config(dir: &Path, feeds: &[FeedEntry], extra: &str) -> PathBuf {
     toml.push_str(&shipped_categories());
     toml.push('\n');
     for f in feeds {
-        toml.push_str(&format!("[[feed]]\nname = {:?}\nurl = {:?}\n", f.name, f.url));
+        toml.push_str(&format!(
+            "[[feed]]\nname = {:?}\nurl = {:?}\n",
+            f.name, f.url
+        ));
         if let Some(l) = &f.lang {
             toml.push_str(&format!("lang = {l:?}\n"));
         }
@@ -165,7 +190,10 @@ pub fn serve_set(server: &FixtureServer, set: &[fixtures::FixtureFeed]) -> Vec<F
             };
             let path = format!("/{}/{i}.{ext}", f.lang);
             let url = server.url(&path);
-            server.set(&path, Served::feed(fixtures::content_type(&f.format), fixtures::render(f, &url)));
+            server.set(
+                &path,
+                Served::feed(fixtures::content_type(&f.format), fixtures::render(f, &url)),
+            );
             FeedEntry {
                 name: format!("{} #{i}", f.title),
                 url,
@@ -211,14 +239,22 @@ impl Daemon {
 /// Runs `bantin poll` through the library and returns its output lines.
 pub async fn poll(config: &bantin::config::Config) -> Vec<String> {
     let mut out = Vec::new();
-    bantin::commands::poll(config, None, &mut out).await.unwrap();
-    String::from_utf8(out).unwrap().lines().map(str::to_string).collect()
+    bantin::commands::poll(config, None, &mut out)
+        .await
+        .unwrap();
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 /// Runs `bantin items --json` through the library.
 pub async fn items_json(config: &bantin::config::Config) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
-    bantin::commands::items(config, true, None, &mut out).await.unwrap();
+    bantin::commands::items(config, true, None, &mut out)
+        .await
+        .unwrap();
     String::from_utf8(out)
         .unwrap()
         .lines()
@@ -260,7 +296,12 @@ pub fn validate_feed(file: &Path) -> Option<String> {
         return None;
     }
     let out = std::process::Command::new(&tool).arg(file).output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "validate-feed failed on {}:\n{text}", file.display());
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "validate-feed failed on {}:\n{text}",
+        file.display()
+    );
     Some(text)
 }
