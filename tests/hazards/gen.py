@@ -144,8 +144,9 @@ FLAG = "\U0001F1FB\U0001F1F3"   # VN flag: two regional indicators, one grapheme
 FAMILY = "\U0001F469\u200d\U0001F469\u200d\U0001F467"
 filler = nfc("Tiêu đề rất dài " + FAMILY + " ở Việt Nam; ")
 # Char-cut straddlers, tried in order: flag (2 x 4 bytes), q + combining acute (1+2
-# bytes, no precomposed form so NFC keeps it), Devanagari KA + virama (3+3 bytes).
-STRADDLERS = [FLAG, "q\u0301", "\u0915\u094d"]
+# bytes, no precomposed form so NFC keeps it), Devanagari KA + virama (3+3 bytes),
+# woman ZWJ girl (4+3+4 bytes).
+STRADDLERS = [FLAG, "q\u0301", "\u0915\u094d", "\U0001F469\u200d\U0001F467"]
 
 
 def lands_on_clean_byte_cut(piece, nbytes):
@@ -161,16 +162,24 @@ parts, nchars, nbytes, fi = [], 0, 0, 0
 for ch in "Huge title start Việt Nam ":
     parts.append(ch); nchars += 1; nbytes += len(ch.encode())
 while nchars < 100000:
-    if any(nbytes < b < nbytes + 4 for b in BYTE_CUTS):
-        piece = EMOJI
-    elif any(c == nchars + 1 for c in CHAR_CUTS):
-        piece = next((p for p in STRADDLERS if not lands_on_clean_byte_cut(p, nbytes)), ".")
+    byte_due = [b for b in BYTE_CUTS if nbytes < b < nbytes + 4]
+    char_due = any(c == nchars + 1 for c in CHAR_CUTS)
+    if char_due and (nchars + 2) in CHAR_CUTS:   # two adjacent cuts: 3-code-point cluster
+        cands = ["\U0001F469\u200d\U0001F467", "q\u0323\u0301"]
+    elif char_due:
+        cands = STRADDLERS
+    elif byte_due:
+        cands = [EMOJI]
     else:
-        piece = filler[fi % len(filler)]; fi += 1
-        # Never step onto a byte cut at a character boundary (that cut would be clean);
-        # pad with 1-byte ASCII until the cut's emoji window opens.
-        if lands_on_clean_byte_cut(piece, nbytes):
-            piece = "."
+        cands = [filler[fi % len(filler)]]; fi += 1
+
+    def ok(p):
+        return (not lands_on_clean_byte_cut(p, nbytes)
+                and all(nbytes + len(p.encode()) > b for b in byte_due))
+    piece = next((p for p in cands if ok(p)), None)
+    if piece is None:
+        # pad with 1-byte ASCII until a window opens where no cut is clean
+        piece = "." if not char_due else cands[0]
     parts.append(piece); nchars += len(piece); nbytes += len(piece.encode())
 huge = "".join(parts)
 assert huge == nfc(huge)
@@ -183,7 +192,7 @@ for b in BYTE_CUTS:
             continue
         sys.exit(f"13: byte cut {b} is not inside a multi-byte character")
 for c in CHAR_CUTS:
-    if c < len(huge) and huge[c] not in (FLAG[1], "\u0301", "\u094d", "\u200d") \
+    if c < len(huge) and huge[c] not in (FLAG[1], "\u0301", "\u0323", "\u094d", "\u200d") \
             and huge[c - 1] != "\u200d":
         sys.exit(f"13: char cut {c} does not split a grapheme: {huge[c-4:c+4]!r}")
 write("13-huge-title-multibyte.xml",
@@ -298,7 +307,7 @@ write("30-nfd-vietnamese-utf8.xml",
       nfd(rss(30, "Hazard 30: NFD Vietnamese — Tin tức",
               item(30, 1, VI_TITLE, VI_DESC,
                    extra="      <category>Thời sự</category>\n")
-              + item(30, 2, "Nguyễn Ái Quốc", "Hồ Chí Minh, Đà Nẵng, Huế")).encode()))
+              + item(30, 2, "Nguyễn Ái Quốc", "Hồ Chí Minh, Đà Nẵng, Huế"))).encode())
 
 # 31: windows-1252 bytes, no declaration; charset only in the HTTP header.
 write("31-charset-only-in-header.xml",
