@@ -148,3 +148,173 @@ pub fn check(config: &Config, out: &mut impl Write) -> Result<()> {
     }
     Ok(())
 }
+
+/// Where `bantin run` records its process id, so `bantin reload` can find it.
+pub fn pid_file(config: &Config) -> std::path::PathBuf {
+    config
+        .storage
+        .path
+        .parent()
+        .map(|d| d.join("bantin.pid"))
+        .unwrap_or_else(|| "bantin.pid".into())
+}
+
+/// `bantin run`: the daemon on `listener`, stopped by SIGTERM/SIGINT, reloaded by SIGHUP.
+pub async fn run(config: Config, listener: tokio::net::TcpListener) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing a SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing a SIGINT handler")?;
+    let mut hup = signal(SignalKind::hangup()).context("installing a SIGHUP handler")?;
+    let (reload_tx, reload_rx) = tokio::sync::mpsc::channel(4);
+    let forward = tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the configuration");
+            if reload_tx.send(()).await.is_err() {
+                break;
+            }
+        }
+    });
+    let pid_path = pid_file(&config);
+    if let Some(dir) = pid_path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Err(e) = std::fs::write(&pid_path, format!("{}\n", std::process::id())) {
+        tracing::warn!(
+            "cannot write {}: {e} (bantin reload will not find this process)",
+            pid_path.display()
+        );
+    }
+    let shutdown = async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM"),
+            _ = int.recv() => tracing::info!("SIGINT"),
+        }
+    };
+    let result = crate::daemon::run_with_reload(config, listener, shutdown, reload_rx).await;
+    forward.abort();
+    let _ = std::fs::remove_file(&pid_path);
+    Ok(result?)
+}
+
+/// `bantin reload`: validates the config, then asks the running daemon to re-read it
+/// (SIGHUP to the process recorded in the pid file).
+pub fn reload(config: &Config, out: &mut impl Write) -> Result<()> {
+    let pid_path = pid_file(config);
+    let pid = std::fs::read_to_string(&pid_path).with_context(|| {
+        format!(
+            "no running daemon found ({} is missing)",
+            pid_path.display()
+        )
+    })?;
+    let pid: u32 = pid
+        .trim()
+        .parse()
+        .with_context(|| format!("{} holds no process id", pid_path.display()))?;
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .context("running kill")?;
+    if !status.success() {
+        bail!("could not signal process {pid} (is the daemon still running?)");
+    }
+    writeln!(
+        out,
+        "{}: valid; asked bantin (pid {pid}) to reload it",
+        config.source_path.display()
+    )?;
+    Ok(())
+}
+
+/// `bantin backup PATH`: a consistent copy of the database, safe while the daemon runs.
+pub async fn backup(config: &Config, dest: &std::path::Path, out: &mut impl Write) -> Result<()> {
+    if dest.exists() {
+        bail!("{} exists; choose a new file", dest.display());
+    }
+    let store = open_store(config).await?;
+    let d = dest.to_path_buf();
+    tokio::task::spawn_blocking(move || store.backup(&d)).await??;
+    let size = std::fs::metadata(dest).map(|m| m.len()).unwrap_or(0);
+    writeln!(
+        out,
+        "backed up {} to {} ({size} bytes)",
+        config.storage.path.display(),
+        dest.display()
+    )?;
+    Ok(())
+}
+
+/// `bantin feeds enable|disable NAME`: edits `enabled` in feeds.toml, keeping its layout.
+pub fn set_enabled(config: &Config, name: &str, enabled: bool, out: &mut impl Write) -> Result<()> {
+    crate::admin::set_enabled(&config.source_path, name, enabled)?;
+    writeln!(
+        out,
+        "{} `{name}` in {}; apply it with `bantin reload` (or systemctl reload bantin)",
+        if enabled { "enabled" } else { "disabled" },
+        config.source_path.display()
+    )?;
+    Ok(())
+}
+
+/// `bantin import-opml FILE`: adds the OPML file's sources to feeds.toml.
+pub fn import_opml(config: &Config, file: &std::path::Path, out: &mut impl Write) -> Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let added = crate::admin::import_opml(&config.source_path, &text)?;
+    for name in &added {
+        writeln!(out, "added {name}")?;
+    }
+    writeln!(
+        out,
+        "{} feeds added to {}",
+        added.len(),
+        config.source_path.display()
+    )?;
+    Ok(())
+}
+
+/// `bantin export-opml`: the configured sources as OPML 2.0.
+pub fn export_opml(config: &Config, out: &mut impl Write) -> Result<()> {
+    out.write_all(crate::admin::export_opml(config).as_bytes())?;
+    Ok(())
+}
+
+/// `bantin stats`: what the store holds.
+pub async fn stats(config: &Config, out: &mut impl Write) -> Result<()> {
+    let store = open_store(config).await?;
+    let (items, stories, feeds, size, by_lang) = tokio::task::spawn_blocking(move || {
+        let items = store.all_items()?;
+        let mut by_lang: std::collections::BTreeMap<String, usize> = Default::default();
+        for i in &items {
+            *by_lang
+                .entry(i.lang.clone().unwrap_or_else(|| "-".into()))
+                .or_default() += 1;
+        }
+        Ok::<_, crate::store::StoreError>((
+            items.len(),
+            store.story_count()?,
+            store.feed_statuses()?,
+            store.size_bytes(),
+            by_lang,
+        ))
+    })
+    .await??;
+    writeln!(
+        out,
+        "database: {} ({size} bytes)",
+        config.storage.path.display()
+    )?;
+    writeln!(out, "items: {items}, stories: {stories}")?;
+    for (lang, n) in by_lang {
+        writeln!(out, "  {lang}: {n}")?;
+    }
+    let failing = feeds.iter().filter(|f| f.error_class.is_some()).count();
+    let last = feeds.iter().filter_map(|f| f.last_fetch).max();
+    writeln!(
+        out,
+        "feeds: {} known, {failing} failing, last fetch {}",
+        feeds.len(),
+        last.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+            .unwrap_or_else(|| "never".into())
+    )?;
+    Ok(())
+}

@@ -77,6 +77,10 @@ pub struct ServerConfig {
 pub struct StorageConfig {
     /// The SQLite database file, already resolved against the config file's folder.
     pub path: PathBuf,
+    /// Items first seen longer ago are pruned (0 keeps everything).
+    pub retain_days: u32,
+    /// Pruning never takes a feed below its newest this-many items.
+    pub keep_per_feed: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -436,7 +440,7 @@ fn build_server(t: &Node, p: &mut Problems) -> Option<ServerConfig> {
 }
 
 fn build_storage(t: &Node, base_dir: &Path, p: &mut Problems) -> StorageConfig {
-    t.reject_unknown(&["path"], p);
+    t.reject_unknown(&["path", "retain_days", "keep_per_feed"], p);
     let rel = t
         .string("path", p)
         .map(|(s, _)| PathBuf::from(s))
@@ -446,7 +450,11 @@ fn build_storage(t: &Node, base_dir: &Path, p: &mut Problems) -> StorageConfig {
     } else {
         base_dir.join(rel)
     };
-    StorageConfig { path }
+    StorageConfig {
+        path,
+        retain_days: t.count("retain_days", 0, 36_500, p).unwrap_or(180) as u32,
+        keep_per_feed: t.count("keep_per_feed", 0, 100_000, p).unwrap_or(100),
+    }
 }
 
 fn build_poll(t: &Node, p: &mut Problems) -> PollConfig {

@@ -111,7 +111,7 @@ pub struct Fetcher {
 }
 
 /// Installs the process-wide TLS crypto provider (ring) once.
-fn install_crypto_provider() {
+pub fn install_crypto_provider() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();

@@ -5,12 +5,14 @@
 //! `config` → `schedule` → `fetch` → `normalize` → `classify` / `dedup` → `store` → `render` → `server`,
 //! wired together by `pipeline` (one feed, one pass) and `daemon` (tasks, signals).
 
+pub mod admin;
 pub mod classify;
 pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod dedup;
 pub mod fetch;
+pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod pipeline;

@@ -62,12 +62,32 @@ enum Command {
         #[arg(long)]
         limit: Option<usize>,
     },
-    /// Show each feed's fetch state.
+    /// Show each feed's fetch state, or enable/disable one.
     Feeds {
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
+        #[command(subcommand)]
+        action: Option<FeedsAction>,
     },
+    /// Validate the config and ask the running daemon to apply it (SIGHUP).
+    Reload,
+    /// Write a consistent copy of the database to PATH (safe while the daemon runs).
+    Backup { path: PathBuf },
+    /// Add the sources of an OPML file (Miniflux, FreshRSS, Feedly exports…) to the config.
+    ImportOpml { file: PathBuf },
+    /// Print the configured sources as OPML 2.0.
+    ExportOpml,
+    /// Summarize what the database holds.
+    Stats,
+}
+
+#[derive(Subcommand)]
+enum FeedsAction {
+    /// Set `enabled = true` on the feed in the config file (comments are kept).
+    Enable { name: String },
+    /// Set `enabled = false` on the feed in the config file (comments are kept).
+    Disable { name: String },
 }
 
 fn init_logging(format: LogFormat, default_level: &str) {
@@ -89,16 +109,6 @@ fn load(path: &std::path::Path) -> Result<Config, ConfigError> {
     Config::load(path)
 }
 
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-}
-
 async fn run(cli: Cli) -> Result<()> {
     let config = load(&cli.config)?;
     let mut stdout = std::io::stdout().lock();
@@ -110,7 +120,22 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Items { json, limit } => {
             bantin::commands::items(&config, json, limit, &mut stdout).await
         }
-        Command::Feeds { json } => bantin::commands::feeds(&config, json, &mut stdout).await,
+        Command::Feeds { json, action: None } => {
+            bantin::commands::feeds(&config, json, &mut stdout).await
+        }
+        Command::Feeds {
+            action: Some(FeedsAction::Enable { name }),
+            ..
+        } => bantin::commands::set_enabled(&config, &name, true, &mut stdout),
+        Command::Feeds {
+            action: Some(FeedsAction::Disable { name }),
+            ..
+        } => bantin::commands::set_enabled(&config, &name, false, &mut stdout),
+        Command::Reload => bantin::commands::reload(&config, &mut stdout),
+        Command::Backup { path } => bantin::commands::backup(&config, &path, &mut stdout).await,
+        Command::ImportOpml { file } => bantin::commands::import_opml(&config, &file, &mut stdout),
+        Command::ExportOpml => bantin::commands::export_opml(&config, &mut stdout),
+        Command::Stats => bantin::commands::stats(&config, &mut stdout).await,
         Command::Run { listen } => {
             drop(stdout);
             let addr = listen.unwrap_or(config.server.listen);
@@ -122,8 +147,7 @@ async fn run(cli: Cli) -> Result<()> {
                 listener.local_addr()?,
                 config.server.base_url.as_str().trim_end_matches('/')
             );
-            bantin::daemon::run(config, listener, shutdown_signal()).await?;
-            Ok(())
+            bantin::commands::run(config, listener).await
         }
     }
 }

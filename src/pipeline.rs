@@ -42,6 +42,8 @@ pub struct FeedReport {
     /// (cause class, message) when the poll failed.
     pub error: Option<(String, String)>,
     pub elapsed_ms: u128,
+    /// Body bytes received (0 for a 304 or a failed fetch).
+    pub bytes: u64,
 }
 
 impl FeedReport {
@@ -78,6 +80,7 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
         counts,
         error,
         elapsed_ms: started.elapsed().as_millis(),
+        bytes: 0,
     };
     let store = ingest.store.clone();
     let name = feed.name.clone();
@@ -98,7 +101,6 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
                 e.to_string(),
                 e.status().map(|s| s.to_string()),
             );
-            tracing::warn!(feed = %feed.name, url = %feed.source, class = %class, "fetch failed: {msg}");
             let (c, m) = (class.clone(), msg.clone());
             tokio::task::spawn_blocking(move || {
                 store.record_error(&name, &c, &m, status.as_deref(), Utc::now())
@@ -124,17 +126,17 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
         Ok(Fetched::Document(doc)) => doc,
     };
 
+    let bytes = doc.bytes.len() as u64;
     let body_hash = blake3::hash(&doc.bytes).to_hex()[..32].to_string();
     if previous_hash.as_deref() == Some(body_hash.as_str()) {
         // Same bytes as last time: nothing to parse, nothing to write.
         let status = doc.status.clone();
         tokio::task::spawn_blocking(move || store.record_not_modified(&name, &status, Utc::now()))
             .await??;
-        return Ok(report(
-            FetchOutcome::NotModified,
-            UpsertCounts::default(),
-            None,
-        ));
+        return Ok(FeedReport {
+            bytes,
+            ..report(FetchOutcome::NotModified, UpsertCounts::default(), None)
+        });
     }
 
     let classifier = ingest.classifier.clone();
@@ -169,21 +171,15 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
         }
     })
     .await??;
-    Ok(match result {
-        Ok(counts) => {
-            tracing::info!(feed = %feed.name, new = counts.new, updated = counts.updated,
-                unchanged = counts.unchanged, ms = started.elapsed().as_millis() as u64, "fetched");
-            report(FetchOutcome::Ok, counts, None)
-        }
-        Err((class, msg)) => {
-            tracing::warn!(feed = %feed.name, url = %feed.source, class = %class, "feed rejected: {msg}");
-            report(
-                FetchOutcome::Error,
-                UpsertCounts::default(),
-                Some((class, msg)),
-            )
-        }
-    })
+    let report = match result {
+        Ok(counts) => report(FetchOutcome::Ok, counts, None),
+        Err((class, msg)) => report(
+            FetchOutcome::Error,
+            UpsertCounts::default(),
+            Some((class, msg)),
+        ),
+    };
+    Ok(FeedReport { bytes, ..report })
 }
 
 /// Polls `feeds` with at most `concurrency` fetches at once; reports in completion order.

@@ -25,10 +25,11 @@ fn chrono_dur(d: Duration) -> chrono::Duration {
 }
 
 /// The first due time after startup for a feed never polled: spread over the first
-/// `min(interval, 30 s)` so a restart does not fire every feed in the same instant.
+/// `min(interval, 5 s)` so a restart does not fire every feed in the same instant (the
+/// concurrency limit spreads them further).
 pub fn first_due(feed: &str, cadence: &Cadence, now: DateTime<Utc>) -> DateTime<Utc> {
     let window = match cadence {
-        Cadence::Every(d) => (*d).min(Duration::from_secs(30)),
+        Cadence::Every(d) => (*d).min(Duration::from_secs(5)),
         Cadence::Cron { .. } => Duration::from_secs(5),
     };
     now + chrono_dur(window.mul_f64(fraction(feed, 0)))

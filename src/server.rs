@@ -21,7 +21,10 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use crate::config::Config;
+use crate::metrics::{Gauges, Health, Metrics};
 use crate::render::cache::{RenderCache, Rendered};
+use crate::store::Store;
 
 /// At most this many open client connections; more are closed at once.
 pub const MAX_CONNECTIONS: usize = 2048;
@@ -33,7 +36,17 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct AppState {
     pub cache: Arc<RenderCache>,
-    pub max_age: Duration,
+    /// The running config (replaced on reload).
+    pub config: tokio::sync::watch::Receiver<Arc<Config>>,
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<Health>,
+    pub store: Store,
+}
+
+impl AppState {
+    fn max_age(&self) -> Duration {
+        self.config.borrow().server.cache_max_age
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -42,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/opml", get(opml))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/feeds/{*path}", get(feed))
         .fallback(not_found)
         .with_state(state)
@@ -57,7 +71,7 @@ async fn opml(State(s): State<AppState>, headers: HeaderMap) -> Response {
 
 fn page(s: &AppState, name: &str, headers: &HeaderMap) -> Response {
     match s.cache.snapshot().pages.get(name) {
-        Some(doc) => respond(doc, headers, s.max_age),
+        Some(doc) => respond(doc, headers, s.max_age()),
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             "starting up, try again shortly\n",
@@ -66,19 +80,70 @@ fn page(s: &AppState, name: &str, headers: &HeaderMap) -> Response {
     }
 }
 
+/// Ready when the store answers, outputs are rendered and every feed was polled once.
 async fn readyz(State(s): State<AppState>) -> Response {
-    if s.cache.snapshot().ready {
-        (StatusCode::OK, "ready\n").into_response()
+    let store = s.store.clone();
+    let store_ok = tokio::task::spawn_blocking(move || store.ping())
+        .await
+        .is_ok_and(|r| r.is_ok());
+    let rendered = s.cache.snapshot().ready;
+    let polled = s.health.first_pass_done();
+    let body = format!(
+        "store: {}\noutputs: {}\nfirst poll: {}\n",
+        if store_ok { "ok" } else { "unreachable" },
+        if rendered { "rendered" } else { "not yet" },
+        if polled { "done" } else { "in progress" }
+    );
+    let status = if store_ok && rendered && polled {
+        StatusCode::OK
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready\n").into_response()
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+async fn metrics(State(s): State<AppState>) -> Response {
+    let store = s.store.clone();
+    let gauges = tokio::task::spawn_blocking(move || {
+        let statuses = store.feed_statuses().unwrap_or_default();
+        Gauges {
+            store_bytes: store.size_bytes(),
+            items: store.item_count().unwrap_or(0),
+            stories: store.story_count().unwrap_or(0),
+            feeds: statuses.len(),
+            feeds_failing: statuses.iter().filter(|f| f.error_class.is_some()).count(),
+        }
+    })
+    .await;
+    match gauges {
+        Ok(g) => (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            s.metrics.render_text(&g),
+        )
+            .into_response(),
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "metrics unavailable\n").into_response(),
     }
 }
 
 async fn feed(State(s): State<AppState>, Path(path): Path<String>, headers: HeaderMap) -> Response {
     let snapshot = s.cache.snapshot();
     match snapshot.docs.get(&path) {
-        Some(doc) => respond(doc, &headers, s.max_age),
+        Some(doc) => {
+            let resp = respond(doc, &headers, s.max_age());
+            s.metrics.output_request(resp.status().as_u16());
+            resp
+        }
         None => {
+            s.metrics.output_request(404);
             let mut known: Vec<&str> = snapshot.outputs.iter().map(|o| o.path.as_str()).collect();
             known.truncate(40);
             let body = format!(

@@ -144,6 +144,10 @@ impl Store {
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(open_err)?;
+        // Only takes effect on a new, empty database: lets retention return space with
+        // `PRAGMA incremental_vacuum` instead of a full VACUUM.
+        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")
+            .map_err(open_err)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
@@ -569,4 +573,81 @@ fn stored_item_row(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
         updated: from_ts(r.get(18)?),
         first_seen: from_ts(r.get(19)?),
     })
+}
+
+/// Operations: health, size, retention, backup.
+impl Store {
+    /// A trivial query: the database answers.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.conn().query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Distinct stories among stored items.
+    pub fn story_count(&self) -> Result<i64, StoreError> {
+        Ok(self.conn().query_row(
+            "SELECT COUNT(DISTINCT COALESCE(story, id)) FROM items",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Bytes on disk: the database file and its write-ahead log.
+    pub fn size_bytes(&self) -> u64 {
+        let wal = PathBuf::from(format!("{}-wal", self.path.display()));
+        [self.path.as_path(), wal.as_path()]
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
+    /// Deletes items first seen more than `retain_days` ago, except each feed's newest
+    /// `keep_per_feed`, in transactions of at most `batch` items so that readers and the
+    /// poller are never held up for long. Returns how many items were deleted.
+    pub fn prune(
+        &self,
+        retain_days: u32,
+        keep_per_feed: usize,
+        batch: usize,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let cutoff = ts(now) - i64::from(retain_days) * 86_400;
+        let mut deleted = 0;
+        loop {
+            let mut conn = self.conn();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "DELETE FROM items WHERE id IN (
+                   SELECT id FROM (
+                     SELECT id, sort_at, first_seen,
+                            ROW_NUMBER() OVER (PARTITION BY feed_id ORDER BY sort_at DESC, id DESC) AS rank
+                     FROM items)
+                   WHERE rank > ?1 AND first_seen < ?2 AND sort_at < ?2
+                   LIMIT ?3)",
+                params![keep_per_feed as i64, cutoff, batch as i64],
+            )?;
+            tx.commit()?;
+            deleted += n;
+            if n < batch {
+                break;
+            }
+        }
+        if deleted > 0 {
+            let conn = self.conn();
+            conn.execute_batch("PRAGMA optimize;")?;
+            // Hand freed pages back to the file system a little at a time.
+            conn.query_row("PRAGMA incremental_vacuum(2000)", [], |_| Ok(()))
+                .optional()?;
+        }
+        Ok(deleted)
+    }
+
+    /// Writes a consistent copy of the database to `dest` with SQLite's online backup API,
+    /// while other connections keep reading and writing.
+    pub fn backup(&self, dest: &Path) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.backup(rusqlite::MAIN_DB, dest, None)?;
+        Ok(())
+    }
 }

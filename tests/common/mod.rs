@@ -264,6 +264,7 @@ pub async fn items_json(config: &bantin::config::Config) -> Vec<serde_json::Valu
 
 /// A client that neither follows redirects nor decompresses, to see exact responses.
 pub fn raw_client() -> reqwest::Client {
+    bantin::fetch::install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -271,10 +272,10 @@ pub fn raw_client() -> reqwest::Client {
         .unwrap()
 }
 
-/// Waits until `url` answers 200 with a body that `ready` accepts (bounded: ~10 s).
+/// Waits until `url` answers 200 with a body that `ready` accepts (bounded: ~20 s).
 pub async fn wait_for(url: &str, ready: impl Fn(&str) -> bool) -> String {
     let client = raw_client();
-    for _ in 0..200 {
+    for _ in 0..400 {
         if let Ok(r) = client.get(url).send().await
             && r.status() == 200
         {
