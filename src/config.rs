@@ -59,6 +59,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub poll: PollConfig,
     pub classify: ClassifyConfig,
+    pub publish: PublishConfig,
     pub categories: Vec<CategoryConfig>,
     pub feeds: Vec<FeedConfig>,
     pub outputs: Vec<OutputConfig>,
@@ -130,6 +131,15 @@ impl FromStr for AllowRule {
             "`{s}` is not an IP address, IP:PORT or CIDR block (e.g. \"127.0.0.1\", \"127.0.0.1:8081\", \"10.0.0.0/8\")"
         ))
     }
+}
+
+/// How outputs are published beyond bantin's own endpoint.
+#[derive(Debug, Clone)]
+pub struct PublishConfig {
+    /// WebSub hubs announced in every output and pinged when an output changes.
+    pub hubs: Vec<Url>,
+    /// RFC 5005 paging: how many pages of `limit` items a reader can go back.
+    pub max_pages: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -365,7 +375,7 @@ fn is_slug(s: &str) -> bool {
 }
 
 const TOP_KEYS: &[&str] = &[
-    "server", "storage", "poll", "classify", "category", "feed", "output",
+    "server", "storage", "poll", "classify", "publish", "category", "feed", "output",
 ];
 
 fn build(root: &Node, path: &Path, p: &mut Problems) -> Option<Config> {
@@ -387,6 +397,7 @@ fn build(root: &Node, path: &Path, p: &mut Problems) -> Option<Config> {
     let category_ids: HashSet<String> = categories.iter().map(|c| c.id.clone()).collect();
     let feeds = build_feeds(root, &base_dir, &category_ids, p);
     let classify = build_classify(&root.table("classify", p), &feeds, p);
+    let publish = build_publish(&root.table("publish", p), p);
     let outputs = build_outputs(root, &category_ids, &classify.languages, p);
 
     Some(Config {
@@ -395,10 +406,29 @@ fn build(root: &Node, path: &Path, p: &mut Problems) -> Option<Config> {
         storage,
         poll,
         classify,
+        publish,
         categories,
         feeds,
         outputs,
     })
+}
+
+fn build_publish(t: &Node, p: &mut Problems) -> PublishConfig {
+    t.reject_unknown(&["hubs", "max_pages"], p);
+    let mut hubs = Vec::new();
+    for (s, at) in t.string_list("hubs", p) {
+        match Url::parse(&s) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => hubs.push(u),
+            _ => p.at(
+                at,
+                format!("publish.hubs: `{s}` is not an absolute http(s) URL"),
+            ),
+        }
+    }
+    PublishConfig {
+        hubs,
+        max_pages: t.count("max_pages", 1, 100, p).unwrap_or(20) as u32,
+    }
 }
 
 fn build_server(t: &Node, p: &mut Problems) -> Option<ServerConfig> {

@@ -112,12 +112,17 @@ pub async fn run_with_reload(
         changed.clone(),
         stop_rx.clone(),
     ));
+    let (hubs_tx, hubs_rx) = watch::channel(config_rx.borrow().publish.hubs.clone());
+    let (published_tx, published_rx) = mpsc::unbounded_channel();
+    tasks.spawn(crate::websub::run(hubs_rx, published_rx, stop_rx.clone()));
     tasks.spawn(renderer(
         config_rx.clone(),
         store.clone(),
         cache.clone(),
         metrics.clone(),
         changed,
+        published_tx,
+        hubs_tx,
         stop_rx.clone(),
     ));
     tasks.spawn(retention(config_rx.clone(), store.clone(), stop_rx.clone()));
@@ -224,13 +229,17 @@ async fn apply_reload(
     notify(&[sd_notify::NotifyState::Ready]);
 }
 
-/// Re-renders outputs after polls changed something or the config changed, debounced.
+/// Re-renders outputs after polls changed something or the config changed, debounced, and
+/// hands the URLs of outputs that changed to the WebSub publisher.
+#[allow(clippy::too_many_arguments)]
 async fn renderer(
     mut config: watch::Receiver<Arc<Config>>,
     store: Store,
     cache: Arc<RenderCache>,
     metrics: Arc<Metrics>,
     changed: Arc<Notify>,
+    published: mpsc::UnboundedSender<Vec<String>>,
+    hubs: watch::Sender<Vec<url::Url>>,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
@@ -241,10 +250,14 @@ async fn renderer(
         }
         tokio::time::sleep(RENDER_DEBOUNCE).await;
         let current = config.borrow_and_update().clone();
+        let _ = hubs.send(current.publish.hubs.clone());
         let (cache, store) = (cache.clone(), store.clone());
         let started = Instant::now();
         match tokio::task::spawn_blocking(move || cache.refresh(&store, &current)).await {
-            Ok(Ok(())) => {
+            Ok(Ok(urls)) => {
+                if !urls.is_empty() {
+                    let _ = published.send(urls);
+                }
                 metrics.render(started.elapsed());
                 tracing::debug!(
                     ms = started.elapsed().as_millis() as u64,

@@ -20,3 +20,4 @@ pub mod render;
 pub mod schedule;
 pub mod server;
 pub mod store;
+pub mod websub;

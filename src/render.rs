@@ -169,11 +169,72 @@ pub(crate) fn newest(items: &[StoredItem]) -> DateTime<Utc> {
 
 /// Renders one output in one format.
 pub fn render(ctx: &Context, spec: &OutputSpec, items: &[StoredItem], format: Format) -> String {
+    render_page(ctx, spec, items, format, Page::default())
+}
+
+/// Which page of an output a document is (RFC 5005 paged feeds: page 1 is the output
+/// itself, older items follow on `?page=2`, `?page=3`…).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub number: u32,
+    pub has_next: bool,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page {
+            number: 1,
+            has_next: false,
+        }
+    }
+}
+
+/// The links every document carries besides `alternate`: self, RFC 5005 first / previous /
+/// next, and WebSub hubs.
+pub(crate) fn nav_links(
+    ctx: &Context,
+    spec: &OutputSpec,
+    format: Format,
+    page: Page,
+) -> Vec<(&'static str, String)> {
+    let url = |n: u32| {
+        let base = ctx.self_url(spec, format);
+        if n <= 1 {
+            base
+        } else {
+            format!("{base}?page={n}")
+        }
+    };
+    let mut links = vec![("self", url(page.number))];
+    if page.number > 1 || page.has_next {
+        links.push(("first", url(1)));
+    }
+    if page.number > 1 {
+        links.push(("previous", url(page.number - 1)));
+    }
+    if page.has_next {
+        links.push(("next", url(page.number + 1)));
+    }
+    for hub in &ctx.config.publish.hubs {
+        links.push(("hub", hub.to_string()));
+    }
+    links
+}
+
+/// Renders one page of an output in one format.
+pub fn render_page(
+    ctx: &Context,
+    spec: &OutputSpec,
+    items: &[StoredItem],
+    format: Format,
+    page: Page,
+) -> String {
     let entries = entries(ctx, spec, items);
+    let links = nav_links(ctx, spec, format, page);
     match format {
-        Format::Rss => rss::render(ctx, spec, &entries, items),
-        Format::Atom => atom::render(ctx, spec, &entries, items),
-        Format::Json => json::render(ctx, spec, &entries, items),
+        Format::Rss => rss::render(ctx, spec, &entries, items, &links),
+        Format::Atom => atom::render(ctx, spec, &entries, items, &links),
+        Format::Json => json::render(ctx, spec, &entries, items, &links),
     }
 }
 

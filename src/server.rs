@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -134,11 +134,44 @@ async fn metrics(State(s): State<AppState>) -> Response {
     }
 }
 
-async fn feed(State(s): State<AppState>, Path(path): Path<String>, headers: HeaderMap) -> Response {
+/// The `?page=N` of a request (RFC 5005 paging), if any.
+#[derive(serde::Deserialize)]
+struct PageQuery {
+    page: Option<String>,
+}
+
+async fn feed(
+    State(s): State<AppState>,
+    Path(path): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
     let snapshot = s.cache.snapshot();
-    match snapshot.docs.get(&path) {
+    let page = match q.page.as_deref().map(str::parse::<u32>) {
+        None => 1,
+        Some(Ok(n)) if n >= 1 => n,
+        Some(_) => {
+            return (StatusCode::BAD_REQUEST, "page must be a number from 1\n").into_response();
+        }
+    };
+    let doc = if page == 1 {
+        snapshot.docs.get(&path).cloned()
+    } else {
+        let (cache, store, config, key) = (
+            s.cache.clone(),
+            s.store.clone(),
+            s.config.borrow().clone(),
+            path.clone(),
+        );
+        tokio::task::spawn_blocking(move || cache.page(&store, &config, &key, page))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten()
+    };
+    match doc {
         Some(doc) => {
-            let resp = respond(doc, &headers, s.max_age());
+            let resp = respond(&doc, &headers, s.max_age());
             s.metrics.output_request(resp.status().as_u16());
             resp
         }
@@ -146,9 +179,16 @@ async fn feed(State(s): State<AppState>, Path(path): Path<String>, headers: Head
             s.metrics.output_request(404);
             let mut known: Vec<&str> = snapshot.outputs.iter().map(|o| o.path.as_str()).collect();
             known.truncate(40);
+            let what = if page > 1 && snapshot.docs.contains_key(&path) {
+                format!("no page {page} of /feeds/{path} (it has fewer older items)")
+            } else {
+                format!(
+                    "no output at /feeds/{}",
+                    path.chars().take(200).collect::<String>()
+                )
+            };
             let body = format!(
-                "404 not found: no output at /feeds/{}\n\nOutputs are served as /feeds/ID.rss, /feeds/ID.atom and /feeds/ID.json.\nKnown IDs include: {}\nThe index page / lists them all.\n",
-                path.chars().take(200).collect::<String>(),
+                "404 not found: {what}\n\nOutputs are served as /feeds/ID.rss, /feeds/ID.atom and /feeds/ID.json.\nKnown IDs include: {}\nThe index page / lists them all.\n",
                 known.join(", ")
             );
             (

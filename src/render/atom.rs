@@ -13,6 +13,7 @@ pub(super) fn render(
     spec: &OutputSpec,
     entries: &[Entry],
     items: &[StoredItem],
+    links: &[(&str, String)],
 ) -> String {
     let mut out = String::with_capacity(2048 + entries.len() * 2048);
     let self_url = ctx.self_url(spec, Format::Atom);
@@ -43,11 +44,18 @@ pub(super) fn render(
         "<updated>{}</updated>",
         newest(items).to_rfc3339_opts(SecondsFormat::Secs, true)
     );
-    let _ = writeln!(
-        out,
-        "<link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>",
-        escape_attr(&self_url)
-    );
+    for (rel, href) in links {
+        let kind = if *rel == "hub" {
+            ""
+        } else {
+            " type=\"application/atom+xml\""
+        };
+        let _ = writeln!(
+            out,
+            "<link rel=\"{rel}\"{kind} href=\"{}\"/>",
+            escape_attr(href)
+        );
+    }
     let _ = writeln!(
         out,
         "<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",

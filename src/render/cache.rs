@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
 
@@ -73,11 +73,36 @@ pub struct Snapshot {
 #[derive(Default)]
 pub struct RenderCache {
     current: RwLock<Arc<Snapshot>>,
+    /// Older pages (`?page=N`), rendered on first request and kept until the next change.
+    paged: Mutex<HashMap<(String, u32), Arc<Rendered>>>,
+}
+
+/// The items of page `page` of `spec`, and whether an older page follows.
+fn select(
+    spec: &OutputSpec,
+    store: &Store,
+    page: u32,
+) -> Result<(Vec<StoredItem>, bool), StoreError> {
+    let limit = spec.limit;
+    let skip = (page.max(1) as usize - 1) * limit;
+    let mut query = spec.query();
+    let items = if spec.include.is_empty() && spec.exclude.is_empty() {
+        query.offset = skip;
+        query.limit = limit + 1;
+        store.query_items(&query)?
+    } else {
+        // Keyword filters apply after the query: filter from the top, then cut the page.
+        query.limit = (skip + limit) * 4 + 1;
+        let filtered = filter_all(spec, store.query_items(&query)?);
+        filtered.into_iter().skip(skip).take(limit + 1).collect()
+    };
+    let has_next = items.len() > limit;
+    Ok((items.into_iter().take(limit).collect(), has_next))
 }
 
 /// Applies an output's `include`/`exclude` keyword filters (case-insensitive, on title and
-/// summary) and its limit.
-fn filter(spec: &OutputSpec, items: Vec<StoredItem>) -> Vec<StoredItem> {
+/// summary).
+fn filter_all(spec: &OutputSpec, items: Vec<StoredItem>) -> Vec<StoredItem> {
     if spec.include.is_empty() && spec.exclude.is_empty() {
         return items;
     }
@@ -108,7 +133,6 @@ fn filter(spec: &OutputSpec, items: Vec<StoredItem>) -> Vec<StoredItem> {
             (include.is_empty() || include.iter().any(|k| has(&words, k)))
                 && !exclude.iter().any(|k| has(&words, k))
         })
-        .take(spec.limit)
         .collect()
 }
 
@@ -121,8 +145,9 @@ impl RenderCache {
     }
 
     /// Renders every output from the store; unchanged documents keep their previous bytes.
+    /// Returns the self URLs of first pages that changed (none on the first render).
     /// Blocking (SQLite, compression): call it on a blocking thread.
-    pub fn refresh(&self, store: &Store, config: &Config) -> Result<(), StoreError> {
+    pub fn refresh(&self, store: &Store, config: &Config) -> Result<Vec<String>, StoreError> {
         let previous = self.snapshot();
         let ctx = Context {
             config,
@@ -131,19 +156,29 @@ impl RenderCache {
         let outputs = catalog::outputs(config);
         let mut docs = HashMap::new();
         let mut latest: Vec<(String, Vec<StoredItem>)> = Vec::new();
+        let mut changed = Vec::new();
         for spec in &outputs {
-            let items = filter(spec, store.query_items(&spec.query())?);
+            let (items, has_next) = select(spec, store, 1)?;
+            let page = super::Page {
+                number: 1,
+                has_next: has_next && config.publish.max_pages > 1,
+            };
             for format in Format::ALL {
                 let key = format!("{}.{}", spec.path, format.extension());
-                let body = super::render(&ctx, spec, &items, format);
+                let body = super::render_page(&ctx, spec, &items, format, page);
                 let doc = match previous.docs.get(&key) {
                     Some(old) if old.body == body.as_bytes() => old.clone(),
-                    _ => Arc::new(Rendered::new(
-                        format.content_type(),
-                        body,
-                        super::newest(&items)
-                            .max(DateTime::<Utc>::from_timestamp(0, 0).unwrap_or_default()),
-                    )),
+                    _ => {
+                        if previous.ready {
+                            changed.push(ctx.self_url(spec, format));
+                        }
+                        Arc::new(Rendered::new(
+                            format.content_type(),
+                            body,
+                            super::newest(&items)
+                                .max(DateTime::<Utc>::from_timestamp(0, 0).unwrap_or_default()),
+                        ))
+                    }
                 };
                 docs.insert(key, doc);
             }
@@ -172,6 +207,71 @@ impl RenderCache {
             ready: true,
         });
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = snapshot;
-        Ok(())
+        if !changed.is_empty() || !previous.ready {
+            self.paged.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+        Ok(changed)
+    }
+
+    /// Page `page` (≥ 2) of the document at `key` (`vi.rss`), rendered on first request and
+    /// cached until the items change. `None` when there is no such output or page.
+    pub fn page(
+        &self,
+        store: &Store,
+        config: &Config,
+        key: &str,
+        page: u32,
+    ) -> Result<Option<Arc<Rendered>>, StoreError> {
+        if page < 2 || page > config.publish.max_pages {
+            return Ok(None);
+        }
+        let cache_key = (key.to_string(), page);
+        if let Some(doc) = self
+            .paged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&cache_key)
+        {
+            return Ok(Some(doc.clone()));
+        }
+        let Some((path, ext)) = key.rsplit_once('.') else {
+            return Ok(None);
+        };
+        let Some(format) = Format::from_extension(ext) else {
+            return Ok(None);
+        };
+        let snapshot = self.snapshot();
+        let Some(spec) = snapshot.outputs.iter().find(|o| o.path == path) else {
+            return Ok(None);
+        };
+        let (items, has_next) = select(spec, store, page)?;
+        if items.is_empty() {
+            return Ok(None);
+        }
+        let ctx = Context {
+            config,
+            base_url: &config.server.base_url,
+        };
+        let has_next = has_next && page < config.publish.max_pages;
+        let body = super::render_page(
+            &ctx,
+            spec,
+            &items,
+            format,
+            super::Page {
+                number: page,
+                has_next,
+            },
+        );
+        let doc = Arc::new(Rendered::new(
+            format.content_type(),
+            body,
+            super::newest(&items),
+        ));
+        self.paged
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(cache_key, doc.clone());
+        Ok(Some(doc))
     }
 }

@@ -12,6 +12,7 @@ pub(super) fn render(
     spec: &OutputSpec,
     entries: &[Entry],
     _items: &[StoredItem],
+    links: &[(&str, String)],
 ) -> String {
     let items: Vec<Value> = entries
         .iter()
@@ -60,12 +61,23 @@ pub(super) fn render(
         "title": spec.title,
         "description": spec.description,
         "home_page_url": ctx.url(""),
-        "feed_url": ctx.self_url(spec, Format::Json),
+        "feed_url": links.iter().find(|(r, _)| *r == "self").map(|(_, h)| h.clone()).unwrap_or_else(|| ctx.self_url(spec, Format::Json)),
         "authors": [{ "name": super::i18n::site_name() }],
         "items": items,
     });
     if let Some(lang) = &spec.lang {
         feed["language"] = json!(lang);
+    }
+    if let Some((_, next)) = links.iter().find(|(r, _)| *r == "next") {
+        feed["next_url"] = json!(next);
+    }
+    let hubs: Vec<Value> = links
+        .iter()
+        .filter(|(r, _)| *r == "hub")
+        .map(|(_, h)| json!({ "type": "WebSub", "url": h }))
+        .collect();
+    if !hubs.is_empty() {
+        feed["hubs"] = json!(hubs);
     }
     let mut s = serde_json::to_string_pretty(&feed).unwrap_or_else(|_| "{}".into());
     s.push('\n');

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use super::catalog::OutputSpec;
-use super::{Context, Entry, Format, cdata, escape_attr, escape_text, newest};
+use super::{Context, Entry, cdata, escape_attr, escape_text, newest};
 use crate::model::StoredItem;
 
 pub(super) fn render(
@@ -11,9 +11,9 @@ pub(super) fn render(
     spec: &OutputSpec,
     entries: &[Entry],
     items: &[StoredItem],
+    links: &[(&str, String)],
 ) -> String {
     let mut out = String::with_capacity(2048 + entries.len() * 2048);
-    let self_url = ctx.self_url(spec, Format::Rss);
     out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
     out.push_str("<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n<channel>\n");
     let _ = writeln!(out, "<title>{}</title>", escape_text(&spec.title));
@@ -26,11 +26,18 @@ pub(super) fn render(
     if let Some(lang) = &spec.lang {
         let _ = writeln!(out, "<language>{}</language>", escape_text(lang));
     }
-    let _ = writeln!(
-        out,
-        "<atom:link rel=\"self\" type=\"application/rss+xml\" href=\"{}\"/>",
-        escape_attr(&self_url)
-    );
+    for (rel, href) in links {
+        let kind = if *rel == "hub" {
+            ""
+        } else {
+            " type=\"application/rss+xml\""
+        };
+        let _ = writeln!(
+            out,
+            "<atom:link rel=\"{rel}\"{kind} href=\"{}\"/>",
+            escape_attr(href)
+        );
+    }
     let _ = writeln!(
         out,
         "<lastBuildDate>{}</lastBuildDate>",

@@ -268,6 +268,9 @@ pub fn raw_client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
         .build()
         .unwrap()
 }
