@@ -9,7 +9,8 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::daemon::open_store;
-use crate::pipeline::{Ingest, poll_many};
+use crate::pipeline::{Ingest, poll_stream};
+use futures_util::StreamExt;
 
 /// `bantin poll [--feed NAME]`: fetches every enabled feed (or one) once, prints a line each.
 pub async fn poll(config: &Config, only: Option<&str>, out: &mut impl Write) -> Result<()> {
@@ -21,19 +22,21 @@ pub async fn poll(config: &Config, only: Option<&str>, out: &mut impl Write) -> 
     };
     let store = open_store(config).await?;
     let ingest = Ingest::new(config, store)?;
-    let mut reports = poll_many(&ingest, &feeds, config.poll.concurrency).await?;
-    reports.sort_by(|a, b| a.feed.cmp(&b.feed));
-    let (mut new, mut updated, mut errors) = (0, 0, 0);
-    for r in &reports {
+    // Each line is written (and flushed) when its feed is stored: a line means committed.
+    let mut reports = std::pin::pin!(poll_stream(&ingest, &feeds, config.poll.concurrency));
+    let (mut count, mut new, mut updated, mut errors) = (0, 0, 0, 0);
+    while let Some(r) = reports.next().await {
+        let r = r?;
         writeln!(out, "{}", r.summary())?;
+        out.flush()?;
+        count += 1;
         new += r.counts.new;
         updated += r.counts.updated;
         errors += r.error.is_some() as usize;
     }
     writeln!(
         out,
-        "polled {} feeds: {new} new, {updated} updated, {errors} with errors",
-        reports.len()
+        "polled {count} feeds: {new} new, {updated} updated, {errors} with errors"
     )?;
     Ok(())
 }

@@ -72,6 +72,8 @@ pub struct ServerConfig {
     pub base_url: Url,
     /// `Cache-Control: max-age` sent with outputs.
     pub cache_max_age: Duration,
+    /// A client must send a request's headers within this time or be disconnected.
+    pub header_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -432,7 +434,10 @@ fn build_publish(t: &Node, p: &mut Problems) -> PublishConfig {
 }
 
 fn build_server(t: &Node, p: &mut Problems) -> Option<ServerConfig> {
-    t.reject_unknown(&["listen", "base_url", "cache_max_age"], p);
+    t.reject_unknown(
+        &["listen", "base_url", "cache_max_age", "header_timeout"],
+        p,
+    );
     let listen = match t.string("listen", p) {
         Some((s, at)) => match s.parse::<SocketAddr>() {
             Ok(a) => a,
@@ -462,10 +467,14 @@ fn build_server(t: &Node, p: &mut Problems) -> Option<ServerConfig> {
     let cache_max_age = t
         .duration("cache_max_age", p)
         .unwrap_or(Duration::from_secs(300));
+    let header_timeout = t
+        .duration_min("header_timeout", 1, p)
+        .unwrap_or(Duration::from_secs(10));
     Some(ServerConfig {
         listen,
         base_url,
         cache_max_age,
+        header_timeout,
     })
 }
 

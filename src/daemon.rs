@@ -162,7 +162,8 @@ pub async fn run_with_reload(
         "serving"
     );
     notify(&[sd_notify::NotifyState::Ready]);
-    server::serve(listener, app, shutdown).await;
+    let header_timeout = config_rx.borrow().server.header_timeout;
+    server::serve(listener, app, header_timeout, shutdown).await;
 
     tracing::info!("shutting down");
     notify(&[sd_notify::NotifyState::Stopping]);

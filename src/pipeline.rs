@@ -182,16 +182,25 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
     Ok(FeedReport { bytes, ..report })
 }
 
+/// Polls `feeds` with at most `concurrency` fetches at once, yielding each report as its
+/// poll completes.
+pub fn poll_stream<'a>(
+    ingest: &'a Ingest,
+    feeds: &'a [FeedConfig],
+    concurrency: usize,
+) -> impl futures_util::Stream<Item = Result<FeedReport, PipelineError>> + 'a {
+    stream::iter(feeds)
+        .map(move |f| poll_feed(ingest, f))
+        .buffer_unordered(concurrency.max(1))
+}
+
 /// Polls `feeds` with at most `concurrency` fetches at once; reports in completion order.
 pub async fn poll_many(
     ingest: &Ingest,
     feeds: &[FeedConfig],
     concurrency: usize,
 ) -> Result<Vec<FeedReport>, PipelineError> {
-    let results: Vec<Result<FeedReport, PipelineError>> = stream::iter(feeds)
-        .map(|f| poll_feed(ingest, f))
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+    let results: Vec<Result<FeedReport, PipelineError>> =
+        poll_stream(ingest, feeds, concurrency).collect().await;
     results.into_iter().collect()
 }

@@ -26,10 +26,9 @@ use crate::metrics::{Gauges, Health, Metrics};
 use crate::render::cache::{RenderCache, Rendered};
 use crate::store::Store;
 
-/// At most this many open client connections; more are closed at once.
-pub const MAX_CONNECTIONS: usize = 2048;
-/// A client must send its request headers within this time.
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections beyond the file-descriptor budget are closed at once; this many descriptors
+/// stay reserved for the store, fetches and logs.
+const RESERVED_FDS: u64 = 512;
 /// Open connections get this long to finish when the server stops.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -331,11 +330,32 @@ fn respond(doc: &Rendered, headers: &HeaderMap, max_age: Duration) -> Response {
     (StatusCode::OK, h, Body::from(body)).into_response()
 }
 
+/// Raises the soft open-files limit to the hard one (systemd and shells often start services
+/// at 1024) and returns how many client connections fit in it.
+pub fn connection_budget() -> usize {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut lim = getrlimit(Resource::Nofile);
+    if lim.current != lim.maximum {
+        lim.current = lim.maximum;
+        let _ = setrlimit(Resource::Nofile, lim);
+    }
+    let soft = getrlimit(Resource::Nofile).current.unwrap_or(65_536);
+    soft.saturating_sub(RESERVED_FDS).clamp(64, 65_536) as usize
+}
+
 /// Serves `app` on `listener` until `shutdown` resolves, then lets open requests finish
-/// (bounded by `SHUTDOWN_GRACE`).
-pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+/// (bounded by `SHUTDOWN_GRACE`). A client gets `header_timeout` to send each request's
+/// headers; idle and half-sent connections are dropped after it.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
     let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let budget = connection_budget();
+    tracing::debug!(connections = budget, "connection budget");
+    let slots = Arc::new(Semaphore::new(budget));
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -355,7 +375,7 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
                 let _ = stream.set_nodelay(true);
                 let conn = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_READ_TIMEOUT)
+                    .header_read_timeout(header_timeout)
                     .max_buf_size(64 * 1024)
                     .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
                 let conn = graceful.watch(conn);
