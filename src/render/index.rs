@@ -52,7 +52,7 @@ pub fn render(
         }
     }
     h.push_str("<style>body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}\
-h1{margin-bottom:0}h2{border-bottom:2px solid #c00;padding-bottom:.2rem;margin-top:2.5rem}\
+h1{margin-bottom:0}nav{margin:.5rem 0 1rem;font-size:1.05em}h2{border-bottom:2px solid #c00;padding-bottom:.2rem;margin-top:2.5rem}\
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd;vertical-align:top}\
 .muted{color:#666;font-size:.9em}.err{color:#a00}a{color:#0645ad}ul{padding-left:1.2rem}</style>\n");
     h.push_str("</head>\n<body>\n");
@@ -62,12 +62,31 @@ table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.25rem .
         escape_text("Vietnamese news, curated per language and category"),
         escape_attr(&ctx.url("opml"))
     );
+    let nav: Vec<String> = outputs
+        .iter()
+        .filter(|o| o.kind == OutputKind::Language)
+        .filter_map(|o| o.lang.as_deref())
+        .map(|l| {
+            format!(
+                "<a href=\"#lang-{}\" lang=\"{}\">{}</a>",
+                escape_attr(l),
+                escape_attr(l),
+                escape_text(i18n::language_name(l))
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        h,
+        "<nav>{} · <a href=\"#sources\">Sources</a></nav>",
+        nav.join(" · ")
+    );
     for lang_spec in outputs.iter().filter(|o| o.kind == OutputKind::Language) {
         let lang = lang_spec.lang.as_deref().unwrap_or("en");
         let t = i18n::strings(lang);
         let _ = writeln!(
             h,
-            "<section lang=\"{}\">\n<h2>{}</h2>\n<p>{}: {}</p>",
+            "<section id=\"lang-{}\" lang=\"{}\">\n<h2>{}</h2>\n<p>{}: {}</p>",
+            escape_attr(lang),
             escape_attr(lang),
             escape_text(i18n::language_name(lang)),
             escape_text(t.all_news),
@@ -142,7 +161,7 @@ table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:.25rem .
         }
         h.push_str("</table>\n");
     }
-    h.push_str("<h2>Sources</h2>\n<table>\n<tr><th>Source</th><th>Items</th><th>Last fetch</th><th>Status</th></tr>\n");
+    h.push_str("<h2 id=\"sources\">Sources</h2>\n<table>\n<tr><th>Source</th><th>Items</th><th>Last fetch</th><th>Status</th></tr>\n");
     for f in feeds {
         let status = match (&f.error_class, &f.last_error) {
             (Some(class), Some(msg)) => format!(
