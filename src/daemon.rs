@@ -125,7 +125,8 @@ async fn renderer(
     }
 }
 
-/// Polls each enabled feed when it is due, with at most `[poll] concurrency` at once.
+/// Polls each enabled feed when it is due; the fetcher keeps to `[poll] concurrency`,
+/// `per_host` and `host_gap`.
 async fn scheduler(
     config: Arc<Config>,
     ingest: Ingest,
@@ -157,7 +158,9 @@ async fn scheduler(
         due.insert(name.clone(), when);
     }
 
-    let slots = Arc::new(Semaphore::new(config.poll.concurrency));
+    // Requests are limited inside the fetcher (globally and per host); this bounds the polls
+    // under way, most of which wait for a polite slot.
+    let slots = Arc::new(Semaphore::new(config.poll.concurrency.saturating_mul(8)));
     let mut inflight: JoinSet<(String, Result<FeedReport, PipelineError>)> = JoinSet::new();
     let mut running: HashSet<String> = HashSet::new();
     loop {
@@ -208,6 +211,11 @@ async fn scheduler(
     }
 }
 
+/// Most items looked at to estimate a feed's publishing rate.
+const ADAPTIVE_SAMPLE: usize = 2100;
+/// A gone feed is looked at again this often, to notice `bantin feeds --enable`.
+const GONE_RECHECK: chrono::Duration = chrono::Duration::minutes(10);
+
 /// Decides and records when `feed` is due next. Returns that time and whether outputs changed.
 async fn after_poll(
     config: &Config,
@@ -217,27 +225,62 @@ async fn after_poll(
 ) -> Option<(DateTime<Utc>, bool)> {
     let now = Utc::now();
     let cadence = feed.cadence_or(config.poll.interval);
+    let adaptive = config.poll.adaptive && !feed.has_own_cadence();
+    let (s2, name) = (store.clone(), feed.name.clone());
+    let (status, times) = tokio::task::spawn_blocking(move || {
+        let status = s2.feed_status(&name).ok().flatten();
+        let times = if adaptive {
+            s2.recent_publish_times(&name, ADAPTIVE_SAMPLE)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        (status, times)
+    })
+    .await
+    .ok()?;
+    let secs = |s: Option<i64>| s.map(|s| Duration::from_secs(s.max(0) as u64));
+    let signals = schedule::Signals {
+        adaptive: adaptive
+            .then(|| schedule::adaptive_interval(&times, now))
+            .flatten(),
+        ttl: secs(status.as_ref().and_then(|s| s.ttl_secs)),
+        cache: secs(status.as_ref().and_then(|s| s.cache_secs)),
+        skip_hours: status.as_ref().map_or(0, |s| s.skip_hours as u32),
+        skip_days: status.as_ref().map_or(0, |s| s.skip_days as u8),
+        not_before: status
+            .as_ref()
+            .and_then(|s| s.retry_after)
+            .filter(|t| *t > now),
+    };
     let (when, did_change) = match result {
-        Ok(report) if report.outcome != FetchOutcome::Error => (
-            schedule::next_due(&feed.name, &cadence, now),
-            report.counts.changed(),
-        ),
-        Ok(_) => {
-            let store2 = store.clone();
-            let name = feed.name.clone();
-            let errors = tokio::task::spawn_blocking(move || store2.feed_status(&name))
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .flatten()
-                .map(|s| s.consecutive_errors)
-                .unwrap_or(1);
-            // The index page shows source health, so an error is a change too.
-            (
-                schedule::retry_due(&feed.name, &cadence, errors.max(1) as u32, now),
-                true,
-            )
-        }
+        Ok(report) => match report.outcome {
+            FetchOutcome::Ok | FetchOutcome::NotModified => (
+                schedule::next_due_with(&feed.name, &cadence, &signals, now),
+                report.counts.changed(),
+            ),
+            FetchOutcome::Deferred => {
+                // Right after the pause, spread over a minute so a host's feeds do not
+                // all return at once.
+                let until = report.until.unwrap_or(now).max(now);
+                (schedule::first_due(&feed.name, &cadence, until), false)
+            }
+            FetchOutcome::Gone => (now + GONE_RECHECK, report.error.is_some()),
+            FetchOutcome::Error => {
+                let errors = status.as_ref().map_or(1, |s| s.consecutive_errors);
+                // The index page shows source health, so an error is a change too.
+                (
+                    schedule::retry_due_with(
+                        &feed.name,
+                        &cadence,
+                        errors.max(1) as u32,
+                        &signals,
+                        now,
+                    ),
+                    true,
+                )
+            }
+        },
         Err(e) => {
             tracing::error!(feed = %feed.name, "poll failed inside bantin: {e}");
             (schedule::retry_due(&feed.name, &cadence, 1, now), false)

@@ -62,11 +62,14 @@ enum Command {
         #[arg(long)]
         limit: Option<usize>,
     },
-    /// Show each feed's fetch state.
+    /// Show each feed's fetch state (or re-enable one with --enable).
     Feeds {
         /// One JSON object per line.
         #[arg(long)]
         json: bool,
+        /// Poll this feed again after it answered 410 Gone (or clear its Retry-After pause).
+        #[arg(long, value_name = "NAME")]
+        enable: Option<String>,
     },
 }
 
@@ -110,7 +113,12 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Items { json, limit } => {
             bantin::commands::items(&config, json, limit, &mut stdout).await
         }
-        Command::Feeds { json } => bantin::commands::feeds(&config, json, &mut stdout).await,
+        Command::Feeds {
+            enable: Some(name), ..
+        } => bantin::commands::enable_feed(&config, &name, &mut stdout).await,
+        Command::Feeds { json, enable: None } => {
+            bantin::commands::feeds(&config, json, &mut stdout).await
+        }
         Command::Run { listen } => {
             drop(stdout);
             let addr = listen.unwrap_or(config.server.listen);

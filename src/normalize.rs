@@ -5,7 +5,9 @@
 //! CPU-bound and synchronous: async callers run it on a blocking thread. Touches no storage.
 
 mod charset;
+pub mod dates;
 mod repair;
+pub mod shape;
 pub mod text;
 
 use chrono::{DateTime, Utc};
@@ -13,7 +15,7 @@ use url::Url;
 
 use crate::config::normalize_lang;
 use crate::dedup;
-use crate::model::{Enclosure, FeedMeta, Item, ParsedFeed};
+use crate::model::{Enclosure, FeedHints, FeedMeta, Item, ParsedFeed};
 use text::{first_image, plain_text, sanitize_html, truncate_chars};
 
 pub use repair::is_xml_char;
@@ -26,6 +28,8 @@ pub enum NormalizeError {
     Empty,
     #[error("cannot parse feed: {0}")]
     Parse(String),
+    #[error("cannot decode: {0}")]
+    Encoding(#[from] charset::CharsetError),
 }
 
 impl NormalizeError {
@@ -33,6 +37,7 @@ impl NormalizeError {
         match self {
             NormalizeError::NotAFeed => "not-a-feed",
             NormalizeError::Empty | NormalizeError::Parse(_) => "parse",
+            NormalizeError::Encoding(_) => "encoding",
         }
     }
 }
@@ -49,7 +54,7 @@ pub fn normalize(
     content_type: Option<&str>,
     doc_url: &Url,
 ) -> Result<ParsedFeed, NormalizeError> {
-    let decoded = charset::decode(bytes, content_type);
+    let decoded = charset::decode(bytes, content_type)?;
     let trimmed = decoded.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     if trimmed.is_empty() {
         return Err(NormalizeError::Empty);
@@ -58,15 +63,17 @@ pub fn normalize(
         return Err(NormalizeError::NotAFeed);
     }
     let is_json = trimmed.starts_with('{');
-    let source = if is_json {
-        trimmed.to_string()
+    let (source, hints) = if is_json {
+        (trimmed.to_string(), FeedHints::default())
     } else {
-        repair::repair_xml(trimmed)
+        let repaired = repair::repair_xml(trimmed).map_err(NormalizeError::Parse)?;
+        shape::reshape(&repaired).map_err(|e| NormalizeError::Parse(e.to_string()))?
     };
     // Returning "" marks an entry without an id of its own; see dedup::item_key.
     let parser = feed_rs::parser::Builder::new()
         .sanitize_content(false)
         .id_generator(|_, _, _| String::new())
+        .timestamp_parser(dates::parse_date)
         .build();
     let feed = match parser.parse(source.as_bytes()) {
         Ok(feed) => feed,
@@ -75,7 +82,10 @@ pub fn normalize(
         Err(feed_rs::parser::ParseFeedError::ParseError(
             feed_rs::parser::ParseErrorKind::NoFeedRoot,
         )) if !is_json && has_feed_root(&source) => {
-            return Ok(ParsedFeed::default());
+            return Ok(ParsedFeed {
+                hints,
+                ..ParsedFeed::default()
+            });
         }
         Err(e) => return Err(NormalizeError::Parse(e.to_string())),
     };
@@ -102,6 +112,7 @@ pub fn normalize(
     Ok(ParsedFeed {
         meta,
         items: distinct_keys(items),
+        hints,
     })
 }
 
