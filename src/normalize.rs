@@ -67,7 +67,7 @@ pub fn normalize(
         (trimmed.to_string(), FeedHints::default())
     } else {
         let repaired = repair::repair_xml(trimmed).map_err(NormalizeError::Parse)?;
-        shape::reshape(&repaired).map_err(|e| NormalizeError::Parse(e.to_string()))?
+        shape::reshape(&repair::close_last_tag(&repaired)).map_err(|e| NormalizeError::Parse(e.to_string()))?
     };
     // Returning "" marks an entry without an id of its own; see dedup::item_key.
     let parser = feed_rs::parser::Builder::new()

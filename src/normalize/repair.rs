@@ -294,19 +294,53 @@ fn predefined(name: &str) -> Option<char> {
 
 /// Finds the DOCTYPE in the prolog: its byte range and the internal subset, if any.
 fn doctype(text: &str) -> Option<(std::ops::Range<usize>, Option<&str>)> {
-    let root = root_start(text)?;
-    let at = text[..root].find("<!DOCTYPE")?;
-    let rest = &text[at..root];
-    let (end, subset) = match (rest.find('['), rest.find('>')) {
-        (Some(open), Some(gt)) if open < gt => {
-            let close = rest.rfind(']')?;
-            let gt = close + rest[close..].find('>')?;
-            (at + gt + 1, Some(&rest[open + 1..close]))
+    let mut pos = 0;
+    loop {
+        let lt = pos + text[pos..].find('<')?;
+        let rest = &text[lt..];
+        if rest.starts_with("<?") {
+            pos = lt + rest.find("?>")? + 2;
+        } else if rest.starts_with("<!--") {
+            pos = lt + rest.find("-->")? + 3;
+        } else if rest.starts_with("<!DOCTYPE") || rest.starts_with("<!doctype") {
+            let (end, subset) = match (rest.find('['), rest.find('>')) {
+                (Some(open), Some(gt)) if open < gt => {
+                    let close = open + rest[open..].find("]>").or_else(|| {
+                        // `]` and `>` separated by whitespace
+                        let c = rest[open..].rfind(']')?;
+                        rest[open + c + 1..]
+                            .trim_start()
+                            .starts_with('>')
+                            .then_some(c)
+                    })?;
+                    let gt = close + rest[close..].find('>')?;
+                    (lt + gt + 1, Some(&rest[open + 1..close]))
+                }
+                (_, Some(gt)) => (lt + gt + 1, None),
+                _ => return None,
+            };
+            return Some((lt..end, subset));
+        } else {
+            return None; // the root element: no DOCTYPE before it
         }
-        (_, Some(gt)) => (at + gt + 1, None),
-        _ => return None,
-    };
-    Some((at..end, subset))
+    }
+}
+
+/// A body cut right inside its last end tag (`…</rss`) is completed: readers accept it, and
+/// nothing of the content is missing.
+pub fn close_last_tag(text: &str) -> std::borrow::Cow<'_, str> {
+    let t = text.trim_end();
+    if let Some(lt) = t.rfind("</") {
+        let name = &t[lt + 2..];
+        if !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, ':' | '_' | '-' | '.'))
+        {
+            return format!("{t}>").into();
+        }
+    }
+    text.into()
 }
 
 /// Reads `<!ENTITY …>` declarations from an internal subset.
