@@ -484,7 +484,10 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(parse_retry_after(" 7 ", now), Some(Duration::from_secs(7)));
         assert_eq!(
             parse_retry_after("Sun, 06 Nov 1994 08:51:37 GMT", now),
@@ -506,13 +509,25 @@ mod tests {
     fn cache_lifetime_from_headers() {
         let now = SystemTime::now();
         let mut h = HeaderMap::new();
-        h.insert(header::CACHE_CONTROL, "public, max-age=600".parse().unwrap());
+        h.insert(
+            header::CACHE_CONTROL,
+            "public, max-age=600".parse().unwrap(),
+        );
         assert_eq!(cache_lifetime(&h, now), Some(Duration::from_secs(600)));
-        h.insert(header::CACHE_CONTROL, "no-cache, max-age=600".parse().unwrap());
+        h.insert(
+            header::CACHE_CONTROL,
+            "no-cache, max-age=600".parse().unwrap(),
+        );
         assert_eq!(cache_lifetime(&h, now), None);
         let mut h = HeaderMap::new();
-        h.insert(header::DATE, "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap());
-        h.insert(header::EXPIRES, "Sun, 06 Nov 1994 09:49:37 GMT".parse().unwrap());
+        h.insert(
+            header::DATE,
+            "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
+        );
+        h.insert(
+            header::EXPIRES,
+            "Sun, 06 Nov 1994 09:49:37 GMT".parse().unwrap(),
+        );
         assert_eq!(cache_lifetime(&h, now), Some(Duration::from_secs(3600)));
         h.insert(header::EXPIRES, "0".parse().unwrap());
         assert_eq!(cache_lifetime(&h, now), None);

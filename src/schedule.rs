@@ -149,7 +149,11 @@ fn finish(feed: &str, due: DateTime<Utc>, signals: &Signals) -> DateTime<Utc> {
 /// allowed hour. A mask that skips everything is ignored.
 fn skip(feed: &str, due: DateTime<Utc>, hours: u32, days: u8) -> DateTime<Utc> {
     use chrono::{Datelike, DurationRound, Timelike};
-    let hours = if hours & 0xff_ffff == 0xff_ffff { 0 } else { hours };
+    let hours = if hours & 0xff_ffff == 0xff_ffff {
+        0
+    } else {
+        hours
+    };
     let days = if days & 0x7f == 0x7f { 0 } else { days };
     let skipped = |t: DateTime<Utc>| {
         hours & (1 << t.hour()) != 0 || days & (1 << t.weekday().num_days_from_monday()) != 0
@@ -229,7 +233,10 @@ mod tests {
             adaptive_interval(&[now - chrono::Duration::days(40)], now),
             Some(MAX_ADAPTIVE)
         );
-        assert_eq!(adaptive_interval(&every(60 * 24 * 3, 3), now), Some(MAX_ADAPTIVE));
+        assert_eq!(
+            adaptive_interval(&every(60 * 24 * 3, 3), now),
+            Some(MAX_ADAPTIVE)
+        );
     }
 
     #[test]
@@ -284,13 +291,19 @@ mod tests {
             ..Signals::default()
         };
         let due = next_due_with("f", &every(15), &s, now);
-        assert!(due >= at("2026-11-29T07:00:00Z") && due < at("2026-11-29T07:10:00Z"), "{due}");
+        assert!(
+            due >= at("2026-11-29T07:00:00Z") && due < at("2026-11-29T07:10:00Z"),
+            "{due}"
+        );
         let s = Signals {
             skip_days: 0b110_0000, // Saturday, Sunday
             ..Signals::default()
         };
         let due = next_due_with("f", &every(15), &s, now);
-        assert!(due >= at("2026-11-30T00:00:00Z") && due < at("2026-11-30T00:10:00Z"), "{due}");
+        assert!(
+            due >= at("2026-11-30T00:00:00Z") && due < at("2026-11-30T00:10:00Z"),
+            "{due}"
+        );
         // Skipping every hour would mean never polling: ignored.
         let s = Signals {
             skip_hours: 0xff_ffff,
@@ -307,7 +320,10 @@ mod tests {
             not_before: Some(at("2026-11-28T15:00:00Z")),
             ..Signals::default()
         };
-        assert_eq!(next_due_with("f", &every(15), &s, now), at("2026-11-28T15:00:00Z"));
+        assert_eq!(
+            next_due_with("f", &every(15), &s, now),
+            at("2026-11-28T15:00:00Z")
+        );
         assert_eq!(
             retry_due_with("f", &every(15), 1, &s, now),
             at("2026-11-28T15:00:00Z")

@@ -39,7 +39,8 @@ pub enum StoreError {
 }
 
 /// Migrations, applied in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE feeds (
     id                 INTEGER PRIMARY KEY,
     name               TEXT NOT NULL UNIQUE,
@@ -90,7 +91,8 @@ CREATE TABLE item_categories (
     PRIMARY KEY (item_id, category)
 );
 CREATE INDEX item_categories_by_category ON item_categories (category, item_id);
-"#, r#"
+"#,
+    r#"
 -- Polling state (issue 4): permanent redirects, 410 Gone, Retry-After, the feed's own hints.
 ALTER TABLE feeds ADD COLUMN moved_url TEXT;
 ALTER TABLE feeds ADD COLUMN gone_at INTEGER;
@@ -103,7 +105,8 @@ CREATE TABLE host_pauses (
     host  TEXT PRIMARY KEY,
     until INTEGER NOT NULL
 );
-"#];
+"#,
+];
 
 /// A handle to the database. Cheap to clone; calls block, so async code runs them on a
 /// blocking thread.
@@ -394,9 +397,7 @@ impl Store {
              WHERE f.name = ?1 ORDER BY i.published DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![feed, limit as i64], |r| r.get::<_, i64>(0))?;
-        Ok(rows
-            .map(|r| r.map(from_ts))
-            .collect::<Result<_, _>>()?)
+        Ok(rows.map(|r| r.map(from_ts)).collect::<Result<_, _>>()?)
     }
 
     pub fn set_next_due(&self, feed: &str, due: DateTime<Utc>) -> Result<(), StoreError> {

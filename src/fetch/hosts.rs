@@ -194,7 +194,10 @@ mod tests {
         let limiter = HostLimiter::new(8, 1, Duration::ZERO);
         let wall = Utc::now() + chrono::Duration::seconds(120);
         limiter.block("a.example", Duration::from_secs(120), wall);
-        assert_eq!(limiter.acquire("a.example").await.unwrap_err(), Blocked(wall));
+        assert_eq!(
+            limiter.acquire("a.example").await.unwrap_err(),
+            Blocked(wall)
+        );
         assert!(limiter.acquire("b.example").await.is_ok());
         tokio::time::sleep(Duration::from_secs(121)).await;
         assert!(limiter.acquire("a.example").await.is_ok());

@@ -1,7 +1,7 @@
 //! Bytes → clean UTF-8 text that an XML/JSON parser can take as it is.
 //!
 //! Order of evidence: byte-order mark > HTTP `charset` > XML declaration > sniffing (valid
-//! UTF-8, else chardetng's guess). Labels follow the WHATWG Encoding Standard, so
+//! UTF-8, else windows-1252 — or windows-1258 when chardetng is sure the text is Vietnamese). Labels follow the WHATWG Encoding Standard, so
 //! `ISO-8859-1` means windows-1252. One correction: a body that is valid, non-ASCII UTF-8 but
 //! declared as a Latin single-byte charset is decoded as UTF-8, since decoding it as declared
 //! can only produce mojibake.
@@ -18,7 +18,9 @@ use unicode_normalization::UnicodeNormalization;
 /// Why the bytes could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CharsetError {
-    #[error("unsupported character encoding `{0}` (Vietnamese TCVN3/VNI/VPS are not decoded; publish UTF-8)")]
+    #[error(
+        "unsupported character encoding `{0}` (Vietnamese TCVN3/VNI/VPS are not decoded; publish UTF-8)"
+    )]
     Unsupported(String),
     #[error("unknown character encoding `{0}` and the bytes are not UTF-8")]
     Unknown(String),
@@ -33,8 +35,19 @@ enum Charset {
 
 /// Labels of Vietnamese encodings bantin refuses by name.
 const UNSUPPORTED: &[&str] = &[
-    "tcvn", "tcvn3", "tcvn-3", "tcvn5712", "tcvn-5712", "tcvn5712-1", "tcvn5712-1:1993",
-    "x-viet-tcvn5712", "x-viet-tcvn", "vni", "x-viet-vni", "vps", "x-viet-vps",
+    "tcvn",
+    "tcvn3",
+    "tcvn-3",
+    "tcvn5712",
+    "tcvn-5712",
+    "tcvn5712-1",
+    "tcvn5712-1:1993",
+    "x-viet-tcvn5712",
+    "x-viet-tcvn",
+    "vni",
+    "x-viet-vni",
+    "vps",
+    "x-viet-vps",
 ];
 
 fn lookup(label: &str) -> Result<Option<Charset>, CharsetError> {
@@ -42,7 +55,10 @@ fn lookup(label: &str) -> Result<Option<Charset>, CharsetError> {
     if let Some(e) = Encoding::for_label(l.as_bytes()) {
         return Ok(Some(Charset::Whatwg(e)));
     }
-    if matches!(l.as_str(), "viscii" | "csviscii" | "viscii1.1-1" | "x-viet-viscii") {
+    if matches!(
+        l.as_str(),
+        "viscii" | "csviscii" | "viscii1.1-1" | "x-viet-viscii"
+    ) {
         return Ok(Some(Charset::Viscii));
     }
     if UNSUPPORTED.contains(&l.as_str()) {
@@ -132,9 +148,14 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> Result<String, Charse
                 if utf8_text().is_some() {
                     UTF_8
                 } else {
+                    // Not UTF-8 and undeclared: windows-1252, as the issue and browsers
+                    // do — unless the bytes are clearly Vietnamese windows-1258.
                     let mut det = chardetng::EncodingDetector::new();
                     det.feed(bytes, true);
-                    det.guess(None, true)
+                    match det.guess(None, true) {
+                        e if e == WINDOWS_1258 => e,
+                        _ => WINDOWS_1252,
+                    }
                 }
             }))
             .check_unknown(unknown, bytes)?
@@ -160,7 +181,10 @@ impl Charset {
     fn check_unknown(self, label: Option<&str>, bytes: &[u8]) -> Result<Charset, CharsetError> {
         match (label, self) {
             (Some(l), Charset::Whatwg(e))
-                if e != UTF_8 && e != UTF_16LE && e != UTF_16BE && std::str::from_utf8(bytes).is_err() =>
+                if e != UTF_8
+                    && e != UTF_16LE
+                    && e != UTF_16BE
+                    && std::str::from_utf8(bytes).is_err() =>
             {
                 Err(CharsetError::Unknown(l.to_string()))
             }
@@ -171,26 +195,28 @@ impl Charset {
 
 /// VISCII (RFC 1456) bytes 0x80–0xFF as Unicode scalar values (checked against glibc iconv).
 const VISCII_HIGH: [u16; 128] = [
-    0x1EA0, 0x1EAE, 0x1EB0, 0x1EB6, 0x1EA4, 0x1EA6, 0x1EA8, 0x1EAC,
-    0x1EBC, 0x1EB8, 0x1EBE, 0x1EC0, 0x1EC2, 0x1EC4, 0x1EC6, 0x1ED0,
-    0x1ED2, 0x1ED4, 0x1ED6, 0x1ED8, 0x1EE2, 0x1EDA, 0x1EDC, 0x1EDE,
-    0x1ECA, 0x1ECE, 0x1ECC, 0x1EC8, 0x1EE6, 0x0168, 0x1EE4, 0x1EF2,
-    0x00D5, 0x1EAF, 0x1EB1, 0x1EB7, 0x1EA5, 0x1EA7, 0x1EA9, 0x1EAD,
-    0x1EBD, 0x1EB9, 0x1EBF, 0x1EC1, 0x1EC3, 0x1EC5, 0x1EC7, 0x1ED1,
-    0x1ED3, 0x1ED5, 0x1ED7, 0x1EE0, 0x01A0, 0x1ED9, 0x1EDD, 0x1EDF,
-    0x1ECB, 0x1EF0, 0x1EE8, 0x1EEA, 0x1EEC, 0x01A1, 0x1EDB, 0x01AF,
-    0x00C0, 0x00C1, 0x00C2, 0x00C3, 0x1EA2, 0x0102, 0x1EB3, 0x1EB5,
-    0x00C8, 0x00C9, 0x00CA, 0x1EBA, 0x00CC, 0x00CD, 0x0128, 0x1EF3,
-    0x0110, 0x1EE9, 0x00D2, 0x00D3, 0x00D4, 0x1EA1, 0x1EF7, 0x1EEB,
-    0x1EED, 0x00D9, 0x00DA, 0x1EF9, 0x1EF5, 0x00DD, 0x1EE1, 0x01B0,
-    0x00E0, 0x00E1, 0x00E2, 0x00E3, 0x1EA3, 0x0103, 0x1EEF, 0x1EAB,
-    0x00E8, 0x00E9, 0x00EA, 0x1EBB, 0x00EC, 0x00ED, 0x0129, 0x1EC9,
-    0x0111, 0x1EF1, 0x00F2, 0x00F3, 0x00F4, 0x00F5, 0x1ECF, 0x1ECD,
+    0x1EA0, 0x1EAE, 0x1EB0, 0x1EB6, 0x1EA4, 0x1EA6, 0x1EA8, 0x1EAC, 0x1EBC, 0x1EB8, 0x1EBE, 0x1EC0,
+    0x1EC2, 0x1EC4, 0x1EC6, 0x1ED0, 0x1ED2, 0x1ED4, 0x1ED6, 0x1ED8, 0x1EE2, 0x1EDA, 0x1EDC, 0x1EDE,
+    0x1ECA, 0x1ECE, 0x1ECC, 0x1EC8, 0x1EE6, 0x0168, 0x1EE4, 0x1EF2, 0x00D5, 0x1EAF, 0x1EB1, 0x1EB7,
+    0x1EA5, 0x1EA7, 0x1EA9, 0x1EAD, 0x1EBD, 0x1EB9, 0x1EBF, 0x1EC1, 0x1EC3, 0x1EC5, 0x1EC7, 0x1ED1,
+    0x1ED3, 0x1ED5, 0x1ED7, 0x1EE0, 0x01A0, 0x1ED9, 0x1EDD, 0x1EDF, 0x1ECB, 0x1EF0, 0x1EE8, 0x1EEA,
+    0x1EEC, 0x01A1, 0x1EDB, 0x01AF, 0x00C0, 0x00C1, 0x00C2, 0x00C3, 0x1EA2, 0x0102, 0x1EB3, 0x1EB5,
+    0x00C8, 0x00C9, 0x00CA, 0x1EBA, 0x00CC, 0x00CD, 0x0128, 0x1EF3, 0x0110, 0x1EE9, 0x00D2, 0x00D3,
+    0x00D4, 0x1EA1, 0x1EF7, 0x1EEB, 0x1EED, 0x00D9, 0x00DA, 0x1EF9, 0x1EF5, 0x00DD, 0x1EE1, 0x01B0,
+    0x00E0, 0x00E1, 0x00E2, 0x00E3, 0x1EA3, 0x0103, 0x1EEF, 0x1EAB, 0x00E8, 0x00E9, 0x00EA, 0x1EBB,
+    0x00EC, 0x00ED, 0x0129, 0x1EC9, 0x0111, 0x1EF1, 0x00F2, 0x00F3, 0x00F4, 0x00F5, 0x1ECF, 0x1ECD,
     0x1EE5, 0x00F9, 0x00FA, 0x0169, 0x1EE7, 0x00FD, 0x1EE3, 0x1EEE,
 ];
 
 /// The six C0 positions VISCII reuses for capital letters.
-const VISCII_LOW: [(u8, u16); 6] = [(0x02, 0x1EB2), (0x05, 0x1EB4), (0x06, 0x1EAA), (0x14, 0x1EF6), (0x19, 0x1EF8), (0x1E, 0x1EF4)];
+const VISCII_LOW: [(u8, u16); 6] = [
+    (0x02, 0x1EB2),
+    (0x05, 0x1EB4),
+    (0x06, 0x1EAA),
+    (0x14, 0x1EF6),
+    (0x19, 0x1EF8),
+    (0x1E, 0x1EF4),
+];
 
 /// Decodes VISCII: ASCII except six C0 positions, and 128 Vietnamese letters above 0x7F.
 fn decode_viscii(bytes: &[u8]) -> String {

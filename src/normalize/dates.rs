@@ -159,8 +159,18 @@ fn month(w: &str) -> Option<u32> {
     let at = MONTHS.iter().position(|m| w.starts_with(m))?;
     // Accept "Nov", "November", "Sept"; refuse words that merely start like a month.
     let full = [
-        "january", "february", "march", "april", "may", "june", "july", "august", "september",
-        "october", "november", "december",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ][at];
     (w.len() == 3 || full.starts_with(&w) || w == "sept").then_some(at as u32 + 1)
 }
@@ -221,6 +231,9 @@ mod tests {
         // The extremes do not overflow.
         assert!(parse_date("9999-12-31T23:59:59-12:00").is_none());
         assert!(parse_date("9999-12-31T23:59:59Z").is_some());
-        assert_eq!(p("1969-12-31T23:00:00Z").as_deref(), Some("1969-12-31T23:00:00Z"));
+        assert_eq!(
+            p("1969-12-31T23:00:00Z").as_deref(),
+            Some("1969-12-31T23:00:00Z")
+        );
     }
 }

@@ -305,14 +305,15 @@ fn doctype(text: &str) -> Option<(std::ops::Range<usize>, Option<&str>)> {
         } else if rest.starts_with("<!DOCTYPE") || rest.starts_with("<!doctype") {
             let (end, subset) = match (rest.find('['), rest.find('>')) {
                 (Some(open), Some(gt)) if open < gt => {
-                    let close = open + rest[open..].find("]>").or_else(|| {
-                        // `]` and `>` separated by whitespace
-                        let c = rest[open..].rfind(']')?;
-                        rest[open + c + 1..]
-                            .trim_start()
-                            .starts_with('>')
-                            .then_some(c)
-                    })?;
+                    let close = open
+                        + rest[open..].find("]>").or_else(|| {
+                            // `]` and `>` separated by whitespace
+                            let c = rest[open..].rfind(']')?;
+                            rest[open + c + 1..]
+                                .trim_start()
+                                .starts_with('>')
+                                .then_some(c)
+                        })?;
                     let gt = close + rest[close..].find('>')?;
                     (lt + gt + 1, Some(&rest[open + 1..close]))
                 }
@@ -353,9 +354,7 @@ fn parse_subset(subset: &str) -> Entities {
         if decl.starts_with('%') {
             continue; // a parameter entity: ignored (never fetched, never expanded)
         }
-        let name_end = decl
-            .find(|c: char| c.is_whitespace())
-            .unwrap_or(decl.len());
+        let name_end = decl.find(|c: char| c.is_whitespace()).unwrap_or(decl.len());
         let name = &decl[..name_end];
         let body = decl[name_end..].trim_start();
         match body.chars().next() {
@@ -619,21 +618,34 @@ mod tests {
             repair_xml(doc).unwrap(),
             "<r a=\"y&amp;é\">y&amp;éy&amp;é||&amp;nope;</r>"
         );
-        assert_eq!(repair_xml("<!DOCTYPE rss><rss/>").unwrap(), "<rss version=\"2.0\"/>");
+        assert_eq!(
+            repair_xml("<!DOCTYPE rss><rss/>").unwrap(),
+            "<rss version=\"2.0\"/>"
+        );
     }
 
     #[test]
     fn entity_bombs_fail_fast() {
         let mut laughs = String::from("<!DOCTYPE l [<!ENTITY lol \"lol\">");
         for i in 1..10 {
-            let prev = if i == 1 { "lol".to_string() } else { format!("lol{}", i - 1) };
-            laughs.push_str(&format!("<!ENTITY lol{i} \"{}\">", format!("&{prev};").repeat(10)));
+            let prev = if i == 1 {
+                "lol".to_string()
+            } else {
+                format!("lol{}", i - 1)
+            };
+            laughs.push_str(&format!(
+                "<!ENTITY lol{i} \"{}\">",
+                format!("&{prev};").repeat(10)
+            ));
         }
         laughs.push_str("]><l>&lol9;</l>");
         let started = std::time::Instant::now();
         assert!(repair_xml(&laughs).is_err());
         let big = "x".repeat(10_000);
-        let quadratic = format!("<!DOCTYPE q [<!ENTITY a \"{big}\">]><q>{}</q>", "&a;".repeat(10_000));
+        let quadratic = format!(
+            "<!DOCTYPE q [<!ENTITY a \"{big}\">]><q>{}</q>",
+            "&a;".repeat(10_000)
+        );
         assert!(repair_xml(&quadratic).is_err());
         let looping = "<!DOCTYPE q [<!ENTITY a \"&b;\"><!ENTITY b \"&a;\">]><q>&a;</q>";
         assert!(repair_xml(looping).is_err());

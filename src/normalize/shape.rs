@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
+use url::Url;
 
 use crate::model::FeedHints;
 
@@ -139,7 +140,15 @@ fn push_escaped_attr(out: &mut String, raw: &str) {
     }
 }
 
-fn write_start(out: &mut String, e: &BytesStart, used: &HashSet<String>, empty: bool) {
+/// Writes a start tag within the limits. An `xml:base` is written resolved against `base`
+/// (the element's inherited base), so later stages see absolute bases.
+fn write_start(
+    out: &mut String,
+    e: &BytesStart,
+    used: &HashSet<String>,
+    empty: bool,
+    base: Option<&Url>,
+) {
     out.push('<');
     out.push_str(e.name().as_ref());
     let mut kept = 0;
@@ -163,7 +172,13 @@ fn write_start(out: &mut String, e: &BytesStart, used: &HashSet<String>, empty: 
         out.push(' ');
         out.push_str(key);
         out.push_str("=\"");
-        push_escaped_attr(out, &a.value);
+        match (key, base) {
+            ("xml:base", Some(b)) => match b.join(a.value.trim()) {
+                Ok(abs) => push_escaped_attr(out, abs.as_str()),
+                Err(_) => push_escaped_attr(out, &a.value),
+            },
+            _ => push_escaped_attr(out, &a.value),
+        }
         out.push('"');
     }
     out.push_str(if empty { "/>" } else { ">" });
@@ -172,6 +187,8 @@ fn write_start(out: &mut String, e: &BytesStart, used: &HashSet<String>, empty: 
 /// Per open element: its local name, its text so far, how many category children it kept.
 struct Open {
     local: String,
+    /// The element's effective `xml:base`, when one is declared on it or an ancestor.
+    base: Option<Url>,
     text_bytes: usize,
     categories: usize,
     /// Collected text, only for the few elements whose value is a polling hint.
@@ -244,10 +261,36 @@ fn record_hint(hints: &mut FeedHints, freq: &mut Option<u32>, local: &str, text:
     }
 }
 
+/// A document within limits, with what the pass learned on the way.
+#[derive(Debug, Default)]
+pub struct Reshaped {
+    pub text: String,
+    pub hints: FeedHints,
+    /// Per `item`/`entry`, in document order: its effective `xml:base` (absolute), when one
+    /// is declared on it or an ancestor.
+    pub item_bases: Vec<Option<Url>>,
+}
+
+fn xml_base_of(e: &BytesStart, parent: Option<&Url>) -> Option<Url> {
+    let raw = e
+        .attributes()
+        .with_checks(false)
+        .flatten()
+        .find(|a| a.key.as_ref() == "xml:base")?
+        .value
+        .trim()
+        .to_string();
+    match parent {
+        Some(p) => p.join(&raw).ok(),
+        None => Url::parse(&raw).ok(),
+    }
+}
+
 /// Checks `xml` is a complete document and rewrites it within the limits described in the
-/// module docs; returns the rewritten text and the channel's polling hints.
-pub fn reshape(xml: &str) -> Result<(String, FeedHints), ShapeError> {
+/// module docs; `doc_url` is where it was read from (the outermost `xml:base`).
+pub fn reshape(xml: &str, doc_url: Option<&Url>) -> Result<Reshaped, ShapeError> {
     let used = used_prefixes(xml)?;
+    let mut item_bases: Vec<Option<Url>> = Vec::new();
     let mut r = reader(xml);
     let mut out = String::with_capacity(xml.len());
     let mut hints = FeedHints::default();
@@ -269,15 +312,25 @@ pub fn reshape(xml: &str) -> Result<(String, FeedHints), ShapeError> {
                         skip = parent.categories > MAX_CATEGORIES;
                     }
                 }
+                let inherited = stack.last().and_then(|o| o.base.clone());
+                let base = if skip {
+                    None
+                } else {
+                    xml_base_of(e, inherited.as_ref().or(doc_url)).or(inherited.clone())
+                };
+                if !skip && (local == "item" || local == "entry") {
+                    item_bases.push(base.clone());
+                }
                 if is_start {
                     if skip && skipping_from.is_none() {
                         skipping_from = Some(depth);
                     }
                     if !skip {
-                        write_start(&mut out, e, &used, false);
+                        write_start(&mut out, e, &used, false, inherited.as_ref().or(doc_url));
                         let hint_text = wants_hint(&stack, &local).then(String::new);
                         stack.push(Open {
                             local,
+                            base,
                             text_bytes: 0,
                             categories: 0,
                             hint_text,
@@ -285,7 +338,7 @@ pub fn reshape(xml: &str) -> Result<(String, FeedHints), ShapeError> {
                     }
                     depth += 1;
                 } else if !skip {
-                    write_start(&mut out, e, &used, true);
+                    write_start(&mut out, e, &used, true, inherited.as_ref().or(doc_url));
                     if depth == 0 {
                         break; // an empty root element
                     }
@@ -341,7 +394,11 @@ pub fn reshape(xml: &str) -> Result<(String, FeedHints), ShapeError> {
     if let (Some(n), Some(period)) = (freq, hints.update_period) {
         hints.update_period = Some(period / n);
     }
-    Ok((out, hints))
+    Ok(Reshaped {
+        text: out,
+        hints,
+        item_bases,
+    })
 }
 
 fn push_text(out: &mut String, open: Option<&mut Open>, text: &str, cdata: bool) {
@@ -357,7 +414,8 @@ fn push_text(out: &mut String, open: Option<&mut Open>, text: &str, cdata: bool)
             end -= 1;
         }
         cut = &text[..end];
-        if !cdata && let Some(amp) = cut.rfind('&')
+        if !cdata
+            && let Some(amp) = cut.rfind('&')
             && !cut[amp..].contains(';')
         {
             cut = &cut[..amp]; // do not cut a character reference in half
@@ -389,10 +447,10 @@ mod tests {
             "<rss version=\"2.0\"><channel><item><title>A</title></item>",
             "<rss version=\"2.0\"><channel><item><description><![CDATA[half",
         ] {
-            assert!(reshape(doc).is_err(), "{doc}");
+            assert!(reshape(doc, None).is_err(), "{doc}");
         }
         assert!(matches!(
-            reshape("<rss><channel><item><title>A</title></item>"),
+            reshape("<rss><channel><item><title>A</title></item>", None),
             Err(ShapeError::Truncated(_))
         ));
     }
@@ -401,7 +459,7 @@ mod tests {
     fn deep_subtrees_are_dropped() {
         let deep = "<x>".repeat(5000) + "bottom" + &"</x>".repeat(5000);
         let doc = format!("<rss><channel><item>{deep}<title>kept</title></item></channel></rss>");
-        let (out, _) = reshape(&doc).unwrap();
+        let out = reshape(&doc, None).unwrap().text;
         assert!(out.contains("<title>kept</title>"), "{out}");
         assert!(!out.contains("bottom"));
         assert!(out.len() < 2 * MAX_DEPTH * 4 + 200);
@@ -410,13 +468,19 @@ mod tests {
     #[test]
     fn floods_are_capped() {
         let attrs: String = (0..1000).map(|i| format!(" a{i}=\"{i}\"")).collect();
-        let ns: String = (0..500).map(|i| format!(" xmlns:n{i}=\"urn:{i}\"")).collect();
+        let ns: String = (0..500)
+            .map(|i| format!(" xmlns:n{i}=\"urn:{i}\""))
+            .collect();
         let cats = "<category>c</category>".repeat(500);
         let doc = format!(
             "<rss{ns}><channel><item{attrs}><n499:x>used</n499:x>{cats}</item></channel></rss>"
         );
-        let (out, _) = reshape(&doc).unwrap();
-        assert_eq!(out.matches(" xmlns:").count(), 1, "only the used prefix stays");
+        let out = reshape(&doc, None).unwrap().text;
+        assert_eq!(
+            out.matches(" xmlns:").count(),
+            1,
+            "only the used prefix stays"
+        );
         assert!(out.contains("xmlns:n499=\"urn:499\""));
         assert_eq!(out.matches("<category>").count(), MAX_CATEGORIES);
         assert!(out.contains(" a63=\"63\"") && !out.contains(" a64=\"64\""));
@@ -426,9 +490,12 @@ mod tests {
     fn long_text_is_cut_on_a_boundary() {
         let text = "é&amp;".repeat(MAX_TEXT_BYTES / 4);
         let doc = format!("<rss><channel><title>{text}</title></channel></rss>");
-        let (out, _) = reshape(&doc).unwrap();
+        let out = reshape(&doc, None).unwrap().text;
         assert!(out.len() <= MAX_TEXT_BYTES + 100);
-        assert!(out.ends_with(";</title></channel></rss>") || out.ends_with("é</title></channel></rss>"));
+        assert!(
+            out.ends_with(";</title></channel></rss>")
+                || out.ends_with("é</title></channel></rss>")
+        );
     }
 
     #[test]
@@ -438,7 +505,7 @@ mod tests {
 <item><title>i</title><ttl>5</ttl></item>
 <skipHours><hour>0</hour><hour>1</hour><hour>24</hour></skipHours>
 <skipDays><day>Sunday</day></skipDays></channel></rss>"#;
-        let (_, h) = reshape(doc).unwrap();
+        let h = reshape(doc, None).unwrap().hints;
         assert_eq!(h.ttl, Some(Duration::from_secs(3600)));
         assert_eq!(h.update_period, Some(Duration::from_secs(6 * 3600)));
         assert_eq!(h.skip_hours, 0b11);
@@ -448,10 +515,39 @@ mod tests {
     #[test]
     fn content_survives_the_rewrite() {
         let doc = "<?xml version=\"1.0\"?><!-- c --><rss version=\"2.0\"><channel><title a='x\"y'>A &amp; B &#233;</title><item><description><![CDATA[<p>hi</p>]]></description><e/></item></channel></rss>trailing junk <";
-        let (out, _) = reshape(doc).unwrap();
+        let out = reshape(doc, None).unwrap().text;
         assert_eq!(
             out,
             "<rss version=\"2.0\"><channel><title a=\"x&quot;y\">A &amp; B &#233;</title><item><description><![CDATA[<p>hi</p>]]></description><e/></item></channel></rss>"
+        );
+    }
+
+    #[test]
+    fn xml_base_chains_are_resolved() {
+        let doc = r#"<feed xml:base="https://b.example/blog/"><entry xml:base="2026/"><content xml:base="/media/">x</content></entry><entry><title>t</title></entry></feed>"#;
+        let doc_url = Url::parse("http://127.0.0.1/f.xml").unwrap();
+        let r = reshape(doc, Some(&doc_url)).unwrap();
+        assert!(
+            r.text
+                .contains(r#"<entry xml:base="https://b.example/blog/2026/">"#),
+            "{}",
+            r.text
+        );
+        assert!(
+            r.text
+                .contains(r#"<content xml:base="https://b.example/media/">"#)
+        );
+        let bases: Vec<_> = r
+            .item_bases
+            .iter()
+            .map(|b| b.as_ref().map(Url::as_str))
+            .collect();
+        assert_eq!(
+            bases,
+            [
+                Some("https://b.example/blog/2026/"),
+                Some("https://b.example/blog/")
+            ]
         );
     }
 }

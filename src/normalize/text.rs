@@ -18,8 +18,8 @@ pub const MAX_HTML_DEPTH: usize = 100;
 
 /// Elements that never have content, so never deepen the tree.
 const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-    "source", "track", "wbr",
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
 ];
 
 /// Drops the tags (keeping their text) of elements nested deeper than `max`, so that the
@@ -162,6 +162,22 @@ fn html_to_text(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// Whether a URL (as an attribute value, entities already decoded) would run script or
+/// embed a document: `javascript:`, `vbscript:`, `data:` — however it is split by whitespace
+/// or control characters, or spelled with `&colon;`.
+pub fn is_dangerous_url(value: &str) -> bool {
+    let squeezed: String = value
+        .replace("&colon;", ":")
+        .replace("&#58;", ":")
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    ["javascript:", "vbscript:", "livescript:", "data:"]
+        .iter()
+        .any(|s| squeezed.starts_with(s) || squeezed.contains(&format!("/{s}")))
+}
+
 /// Sanitizes an HTML fragment: a safe subset of tags and attributes, URLs made absolute
 /// against `base` (and dropped when they cannot be), only http/https/mailto links, NFC text.
 pub fn sanitize_html(s: &str, base: Option<&Url>) -> String {
@@ -170,7 +186,16 @@ pub fn sanitize_html(s: &str, base: Option<&Url>) -> String {
     let mut b = ammonia::Builder::default();
     b.url_schemes(HashSet::from(["http", "https", "mailto"]))
         .link_rel(Some("noopener noreferrer nofollow"))
-        .strip_comments(true);
+        .strip_comments(true)
+        .attribute_filter(|_element, attribute, value| {
+            if matches!(attribute, "href" | "src" | "cite" | "longdesc" | "srcset")
+                && is_dangerous_url(value)
+            {
+                None
+            } else {
+                Some(value.into())
+            }
+        });
     match base {
         Some(base) if matches!(base.scheme(), "http" | "https") => {
             b.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
@@ -252,7 +277,11 @@ mod tests {
         );
         let started = std::time::Instant::now();
         let got = sanitize_html(&deep, None);
-        assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
         assert!(got.contains("Deep HTML follows.") && got.contains("innermost text"));
         assert!(got.matches("<div>").count() <= MAX_HTML_DEPTH);
         // Shallow HTML is left alone.
