@@ -112,6 +112,19 @@ pub fn coerce(text: &str) -> Result<String, serde_json::Error> {
     let mut v: Value = serde_json::from_str(text)?;
     if let Value::Object(feed) = &mut v {
         strings(feed, FEED_STRINGS);
+        // Some feeds write the version as a number-like string ("1.1") or an http URL.
+        let version = feed.get("version").and_then(Value::as_str).map(str::trim);
+        let fixed = match version {
+            Some("1" | "1.0") => Some("https://jsonfeed.org/version/1".to_string()),
+            Some("1.1") => Some("https://jsonfeed.org/version/1.1".to_string()),
+            Some(v) if v.starts_with("http://jsonfeed.org/version/1") => {
+                Some(v.replacen("http://", "https://", 1))
+            }
+            _ => None,
+        };
+        if let Some(fixed) = fixed {
+            feed.insert("version".into(), Value::String(fixed));
+        }
         if !feed.contains_key("title") {
             feed.insert("title".into(), Value::String(String::new()));
         }
