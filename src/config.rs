@@ -844,6 +844,32 @@ mod tests {
     }
 
     #[test]
+    fn polling_keys() {
+        let c = Config::parse("", Path::new("t.toml")).unwrap();
+        assert_eq!(c.poll.host_gap, Duration::from_secs(1));
+        assert!(c.poll.adaptive && c.poll.retry_after_host);
+        assert_eq!(c.poll.per_host, 1);
+        let c = Config::parse(
+            "[poll]\nhost_gap = \"0s\"\nadaptive = false\nretry_after_host = false\nper_host = 2\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.poll.host_gap, Duration::ZERO);
+        assert!(!c.poll.adaptive && !c.poll.retry_after_host);
+        let got = problems("[poll]\nhost_gap = \"soon\"\nadaptive = \"yes\"\n");
+        assert!(
+            got.iter()
+                .any(|l| l.starts_with("2:12:") && l.contains("not a duration")),
+            "{got:?}"
+        );
+        assert!(
+            got.iter()
+                .any(|l| l.starts_with("3:12:") && l.contains("true or false")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
     fn syntax_error_has_position() {
         let got = problems("[server]\nlisten = \n");
         assert_eq!(got.len(), 1);

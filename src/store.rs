@@ -704,3 +704,59 @@ fn stored_item_row(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
         first_seen: from_ts(r.get(19)?),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_upgrade_an_existing_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            // A database as the first release left it.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO feeds (name, url) VALUES ('a', 'http://a.example/')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let version: i64 = store
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let now = Utc::now();
+        store.set_moved("a", "http://b.example/").unwrap();
+        store.mark_gone("a", now).unwrap();
+        store
+            .set_host_pause("A.example", now + chrono::Duration::hours(1))
+            .unwrap();
+        let s = store.feed_status("a").unwrap().unwrap();
+        assert_eq!(s.moved_url.as_deref(), Some("http://b.example/"));
+        assert!(s.gone_at.is_some());
+        assert!(store.host_pause("a.example", now).unwrap().is_some());
+        assert!(
+            store
+                .host_pause("a.example", now + chrono::Duration::hours(2))
+                .unwrap()
+                .is_none()
+        );
+        // Same configured URL: the state stays; a new URL resets it.
+        store
+            .sync_feeds([("a", "http://a.example/".to_string())])
+            .unwrap();
+        assert!(store.feed_status("a").unwrap().unwrap().gone_at.is_some());
+        store
+            .sync_feeds([("a", "http://c.example/".to_string())])
+            .unwrap();
+        let s = store.feed_status("a").unwrap().unwrap();
+        assert!(s.moved_url.is_none() && s.gone_at.is_none());
+        assert!(store.enable_feed("a").unwrap());
+        assert!(!store.enable_feed("nope").unwrap());
+    }
+}
