@@ -200,6 +200,31 @@ mod tests {
     }
 
     #[test]
+    fn five_hundred_feeds_do_not_fire_together() {
+        let now = Utc::now();
+        let per_second = |dues: Vec<DateTime<Utc>>| {
+            let mut count = std::collections::HashMap::new();
+            for d in dues {
+                *count.entry(d.timestamp()).or_insert(0) += 1;
+            }
+            count.into_values().max().unwrap_or(0)
+        };
+        let names: Vec<String> = (0..500).map(|i| format!("feed-{i}")).collect();
+        let first = names
+            .iter()
+            .map(|n| first_due(n, &every(15), now))
+            .collect();
+        assert!(per_second(first) <= 40, "startup burst");
+        let next = names.iter().map(|n| next_due(n, &every(15), now)).collect();
+        assert!(per_second(next) <= 20, "steady-state burst");
+        let retry = names
+            .iter()
+            .map(|n| retry_due(n, &every(15), 3, now))
+            .collect();
+        assert!(per_second(retry) <= 20, "backoff burst");
+    }
+
+    #[test]
     fn backoff_doubles_and_caps() {
         let now = Utc::now();
         let d = |n| (retry_due("f", &every(15), n, now) - now).num_seconds();

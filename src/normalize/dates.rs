@@ -35,9 +35,7 @@ fn parse_rfc3339ish(s: &str) -> Option<DateTime<Utc>> {
     }
     let rest = rest.strip_prefix(['T', 't', ' '])?;
     // Split the time from the zone.
-    let zone_at = rest
-        .find(['Z', 'z', '+', '-', ' '])
-        .unwrap_or(rest.len());
+    let zone_at = rest.find(['Z', 'z', '+', '-', ' ']).unwrap_or(rest.len());
     let (time, zone) = rest.split_at(zone_at);
     let time = NaiveTime::parse_from_str(time, "%H:%M:%S%.f")
         .or_else(|_| NaiveTime::parse_from_str(time, "%H:%M"))
