@@ -81,6 +81,22 @@ pub async fn items(
     Ok(())
 }
 
+/// `bantin feeds enable NAME`: polls a feed again after it was gone (410) or paused by a
+/// `Retry-After`; it is due at once (a running daemon notices within minutes).
+pub async fn enable_feed(config: &Config, name: &str, out: &mut impl Write) -> Result<()> {
+    if config.feed(name).is_none() {
+        bail!("no feed named `{name}` in {}", config.source_path.display());
+    }
+    let store = open_store(config).await?;
+    let n = name.to_string();
+    let found = tokio::task::spawn_blocking(move || store.enable_feed(&n)).await??;
+    if !found {
+        bail!("feed `{name}` is not in the database yet");
+    }
+    writeln!(out, "{name}: enabled; it will be polled again")?;
+    Ok(())
+}
+
 /// `bantin feeds`: one line per configured feed with its fetch state.
 pub async fn feeds(config: &Config, as_json: bool, out: &mut impl Write) -> Result<()> {
     let store = open_store(config).await?;
@@ -89,21 +105,34 @@ pub async fn feeds(config: &Config, as_json: bool, out: &mut impl Write) -> Resu
         t.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_else(|| "never".into())
     };
+    let now = chrono::Utc::now();
     for feed in &config.feeds {
         let Some(s) = statuses.iter().find(|s| s.name == feed.name) else {
             continue;
         };
-        let state = match (&s.error_class, &s.last_error) {
+        let mut state = match (&s.error_class, &s.last_error) {
             (Some(class), Some(msg)) => format!("error [{class}] {msg}"),
             _ => s
                 .last_status
                 .clone()
                 .unwrap_or_else(|| "not fetched".into()),
         };
-        let next = if feed.enabled {
-            fmt_time(s.next_due)
-        } else {
+        if let Some(moved) = &s.moved_url {
+            state.push_str(&format!(" (moved permanently to {moved})"));
+        }
+        let retry_after = s.retry_after.filter(|t| *t > now);
+        let next = if !feed.enabled {
             "disabled".into()
+        } else if let Some(gone) = s.gone_at {
+            format!(
+                "gone since {} (HTTP 410): `bantin feeds enable {:?}` to poll again",
+                fmt_time(Some(gone)),
+                s.name
+            )
+        } else if let Some(t) = retry_after {
+            format!("{} (server asked to wait)", fmt_time(Some(t)))
+        } else {
+            fmt_time(s.next_due)
         };
         if as_json {
             writeln!(
@@ -115,6 +144,10 @@ pub async fn feeds(config: &Config, as_json: bool, out: &mut impl Write) -> Resu
                     "last_status": s.last_status, "error_class": s.error_class, "last_error": s.last_error,
                     "consecutive_errors": s.consecutive_errors, "items": s.item_count,
                     "next_due": s.next_due.map(|t| t.to_rfc3339()),
+                    "moved_url": s.moved_url,
+                    "gone": s.gone_at.is_some(),
+                    "gone_since": s.gone_at.map(|t| t.to_rfc3339()),
+                    "retry_after": retry_after.map(|t| t.to_rfc3339()),
                 })
             )?;
         } else {
@@ -247,8 +280,17 @@ pub async fn backup(config: &Config, dest: &std::path::Path, out: &mut impl Writ
 }
 
 /// `bantin feeds enable|disable NAME`: edits `enabled` in feeds.toml, keeping its layout.
-pub fn set_enabled(config: &Config, name: &str, enabled: bool, out: &mut impl Write) -> Result<()> {
+pub async fn set_enabled(
+    config: &Config,
+    name: &str,
+    enabled: bool,
+    out: &mut impl Write,
+) -> Result<()> {
     crate::admin::set_enabled(&config.source_path, name, enabled)?;
+    if enabled {
+        // Also lift what the poller decided on its own: a 410 Gone mark, a Retry-After pause.
+        enable_feed(config, name, &mut std::io::sink()).await.ok();
+    }
     writeln!(
         out,
         "{} `{name}` in {}; apply it with `bantin reload` (or systemctl reload bantin)",

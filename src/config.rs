@@ -93,6 +93,12 @@ pub struct PollConfig {
     pub connect_timeout: Duration,
     pub concurrency: usize,
     pub per_host: usize,
+    /// Minimum time between two requests to one host (jittered ±20 %).
+    pub host_gap: Duration,
+    /// Poll feeds without their own `interval`/`schedule` at their observed publishing rate.
+    pub adaptive: bool,
+    /// A `Retry-After` (429/503) holds back every feed on the same host, not just that URL.
+    pub retry_after_host: bool,
     pub max_body: u64,
     pub max_redirects: usize,
     pub allow_private: Vec<AllowRule>,
@@ -504,6 +510,9 @@ fn build_poll(t: &Node, p: &mut Problems) -> PollConfig {
             "connect_timeout",
             "concurrency",
             "per_host",
+            "host_gap",
+            "adaptive",
+            "retry_after_host",
             "max_body",
             "max_redirects",
             "allow_private",
@@ -529,6 +538,9 @@ fn build_poll(t: &Node, p: &mut Problems) -> PollConfig {
             .unwrap_or(Duration::from_secs(10)),
         concurrency: t.count("concurrency", 1, 256, p).unwrap_or(8),
         per_host: t.count("per_host", 1, 16, p).unwrap_or(1),
+        host_gap: t.duration("host_gap", p).unwrap_or(Duration::from_secs(1)),
+        adaptive: t.boolean("adaptive", p).unwrap_or(true),
+        retry_after_host: t.boolean("retry_after_host", p).unwrap_or(true),
         max_body: t.size("max_body", p).unwrap_or(16 << 20),
         max_redirects: t.count("max_redirects", 0, 10, p).unwrap_or(5),
         allow_private,
@@ -681,6 +693,12 @@ fn build_feeds(
 }
 
 impl FeedConfig {
+    /// Whether the feed sets its own `interval` or `schedule` (else `[poll]`'s default, which
+    /// adaptive mode may replace).
+    pub fn has_own_cadence(&self) -> bool {
+        !matches!(&self.cadence, Cadence::Every(d) if d.is_zero())
+    }
+
     /// The feed's cadence, with `Every(0)` meaning "the [poll] default".
     pub fn cadence_or(&self, default: Duration) -> Cadence {
         match &self.cadence {
@@ -870,6 +888,32 @@ mod tests {
         assert_eq!(c.storage.path, PathBuf::from("/etc/bantin/data/bantin.db"));
         assert_eq!(c.poll.interval, Duration::from_secs(900));
         assert_eq!(c.server.listen.port(), 8080);
+    }
+
+    #[test]
+    fn polling_keys() {
+        let c = Config::parse("", Path::new("t.toml")).unwrap();
+        assert_eq!(c.poll.host_gap, Duration::from_secs(1));
+        assert!(c.poll.adaptive && c.poll.retry_after_host);
+        assert_eq!(c.poll.per_host, 1);
+        let c = Config::parse(
+            "[poll]\nhost_gap = \"0s\"\nadaptive = false\nretry_after_host = false\nper_host = 2\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.poll.host_gap, Duration::ZERO);
+        assert!(!c.poll.adaptive && !c.poll.retry_after_host);
+        let got = problems("[poll]\nhost_gap = \"soon\"\nadaptive = \"yes\"\n");
+        assert!(
+            got.iter()
+                .any(|l| l.starts_with("2:12:") && l.contains("not a duration")),
+            "{got:?}"
+        );
+        assert!(
+            got.iter()
+                .any(|l| l.starts_with("3:12:") && l.contains("true or false")),
+            "{got:?}"
+        );
     }
 
     #[test]

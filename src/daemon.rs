@@ -369,7 +369,9 @@ async fn scheduler(
     }
     let mut last_bytes: HashMap<String, u64> = HashMap::new();
 
-    let mut slots = Arc::new(Semaphore::new(config.poll.concurrency));
+    // Requests are limited inside the fetcher (globally and per host); this bounds the polls
+    // under way, most of which wait for a polite slot.
+    let mut slots = Arc::new(Semaphore::new(config.poll.concurrency.saturating_mul(8)));
     let mut inflight: JoinSet<(String, Result<FeedReport, PipelineError>)> = JoinSet::new();
     let mut running: HashSet<String> = HashSet::new();
     loop {
@@ -419,7 +421,7 @@ async fn scheduler(
                     Err(e) => tracing::error!("reload: keeping the previous HTTP client: {e}"),
                 }
                 if new.poll.concurrency != config.poll.concurrency {
-                    slots = Arc::new(Semaphore::new(new.poll.concurrency));
+                    slots = Arc::new(Semaphore::new(new.poll.concurrency.saturating_mul(8)));
                 }
                 let new_feeds = enabled_feeds(&new);
                 due.retain(|name, _| new_feeds.contains_key(name));
@@ -430,7 +432,7 @@ async fn scheduler(
                         format!("{:?}", o.cadence_or(config.poll.interval)) != format!("{:?}", feed.cadence_or(new.poll.interval))
                     });
                     if source_changed {
-                        due.insert(name.clone(), schedule::first_due(name, &feed.cadence_or(new.poll.interval), Utc::now()));
+                        due.insert(name.clone(), schedule::first_due(name, &feed.cadence_or(new.poll.interval), new_feeds.len(), Utc::now()));
                     } else if cadence_changed {
                         due.insert(name.clone(), schedule::next_due(name, &feed.cadence_or(new.poll.interval), Utc::now()));
                     }
@@ -463,7 +465,12 @@ async fn initial_due(store: &Store, config: &Config, feed: &FeedConfig) -> DateT
         .flatten()
         .and_then(|s| s.next_due);
     stored.filter(|d| *d > now).unwrap_or_else(|| {
-        schedule::first_due(&feed.name, &feed.cadence_or(config.poll.interval), now)
+        schedule::first_due(
+            &feed.name,
+            &feed.cadence_or(config.poll.interval),
+            config.feeds.len(),
+            now,
+        )
     })
 }
 
@@ -474,8 +481,13 @@ fn host_of(feed: &FeedConfig) -> String {
     }
 }
 
-/// Logs the outcome, records metrics, and decides and records when `feed` is due next.
-/// Returns that time and whether outputs may have changed.
+/// Most items looked at to estimate a feed's publishing rate.
+const ADAPTIVE_SAMPLE: usize = 2100;
+/// A gone feed is looked at again this often, to notice `bantin feeds enable`.
+const GONE_RECHECK: chrono::Duration = chrono::Duration::minutes(10);
+
+/// Logs the outcome (one line per poll), records metrics, and decides and records when
+/// `feed` is due next. Returns that time and whether outputs may have changed.
 async fn after_poll(
     config: &Config,
     store: &Store,
@@ -487,6 +499,34 @@ async fn after_poll(
     let now = Utc::now();
     let cadence = feed.cadence_or(config.poll.interval);
     let host = host_of(feed);
+    let adaptive = config.poll.adaptive && !feed.has_own_cadence();
+    let (s2, name) = (store.clone(), feed.name.clone());
+    let (status, times) = tokio::task::spawn_blocking(move || {
+        let status = s2.feed_status(&name).ok().flatten();
+        let times = if adaptive {
+            s2.recent_publish_times(&name, ADAPTIVE_SAMPLE)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        (status, times)
+    })
+    .await
+    .unwrap_or((None, Vec::new()));
+    let secs = |s: Option<i64>| s.map(|s| Duration::from_secs(s.max(0) as u64));
+    let signals = schedule::Signals {
+        adaptive: adaptive
+            .then(|| schedule::adaptive_interval(&times, now))
+            .flatten(),
+        ttl: secs(status.as_ref().and_then(|s| s.ttl_secs)),
+        cache: secs(status.as_ref().and_then(|s| s.cache_secs)),
+        skip_hours: status.as_ref().map_or(0, |s| s.skip_hours as u32),
+        skip_days: status.as_ref().map_or(0, |s| s.skip_days as u8),
+        not_before: status
+            .as_ref()
+            .and_then(|s| s.retry_after)
+            .filter(|t| *t > now),
+    };
     let (when, did_change) = match result {
         Ok(report) => {
             let elapsed = Duration::from_millis(report.elapsed_ms as u64);
@@ -495,24 +535,17 @@ async fn after_poll(
                 report.counts.updated,
                 report.counts.unchanged,
             );
-            match (&report.outcome, &report.error) {
-                (FetchOutcome::Error, Some((class, msg))) => {
-                    tracing::warn!(feed = %feed.name, url = %feed.source, class = %class,
-                        ms = report.elapsed_ms as u64, "poll failed: {msg}");
-                    metrics.poll(
-                        &host,
-                        "error",
-                        Some(class),
-                        elapsed,
-                        report.bytes,
-                        0,
-                        counts,
-                        true,
-                    );
+            let ms = report.elapsed_ms as u64;
+            match report.outcome {
+                FetchOutcome::Ok => {
+                    tracing::info!(feed = %feed.name, url = %feed.source, status = "ok",
+                        new = report.counts.new, updated = report.counts.updated,
+                        unchanged = report.counts.unchanged, bytes = report.bytes, ms, "poll");
+                    last_bytes.insert(feed.name.clone(), report.bytes);
+                    metrics.poll(&host, "ok", None, elapsed, report.bytes, 0, counts, false);
                 }
-                (FetchOutcome::NotModified, _) => {
-                    tracing::info!(feed = %feed.name, url = %feed.source, status = "not-modified",
-                        ms = report.elapsed_ms as u64, "poll");
+                FetchOutcome::NotModified => {
+                    tracing::info!(feed = %feed.name, url = %feed.source, status = "not-modified", ms, "poll");
                     let saved = if report.bytes == 0 {
                         last_bytes.get(&feed.name).copied().unwrap_or(0)
                     } else {
@@ -529,35 +562,69 @@ async fn after_poll(
                         false,
                     );
                 }
-                _ => {
-                    tracing::info!(feed = %feed.name, url = %feed.source, status = "ok",
-                        new = report.counts.new, updated = report.counts.updated,
-                        unchanged = report.counts.unchanged, bytes = report.bytes,
-                        ms = report.elapsed_ms as u64, "poll");
-                    last_bytes.insert(feed.name.clone(), report.bytes);
-                    metrics.poll(&host, "ok", None, elapsed, report.bytes, 0, counts, false);
+                FetchOutcome::Deferred => {
+                    tracing::info!(feed = %feed.name, url = %feed.source, status = "deferred",
+                        until = ?report.until, "poll deferred: the host asked to wait (Retry-After)");
+                    metrics.poll(&host, "deferred", None, elapsed, 0, 0, counts, true);
+                }
+                FetchOutcome::Gone | FetchOutcome::Error => {
+                    let (class, msg) = report
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| ("status".into(), "gone".into()));
+                    if report.outcome == FetchOutcome::Gone && report.error.is_some() {
+                        tracing::warn!(feed = %feed.name, url = %feed.source, class = %class, ms,
+                            "feed is gone (410): polling stops until `bantin feeds enable`");
+                    } else if report.error.is_some() {
+                        tracing::warn!(feed = %feed.name, url = %feed.source, class = %class, ms, "poll failed: {msg}");
+                    }
+                    if report.error.is_some() {
+                        let outcome = if report.outcome == FetchOutcome::Gone {
+                            "gone"
+                        } else {
+                            "error"
+                        };
+                        metrics.poll(
+                            &host,
+                            outcome,
+                            Some(&class),
+                            elapsed,
+                            report.bytes,
+                            0,
+                            counts,
+                            true,
+                        );
+                    }
                 }
             }
-            if report.outcome == FetchOutcome::Error {
-                let s = store.clone();
-                let name = feed.name.clone();
-                let errors = tokio::task::spawn_blocking(move || s.feed_status(&name))
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .flatten()
-                    .map(|s| s.consecutive_errors)
-                    .unwrap_or(1);
-                // The index page shows source health, so an error is a change too.
-                (
-                    schedule::retry_due(&feed.name, &cadence, errors.max(1) as u32, now),
-                    true,
-                )
-            } else {
-                (
-                    schedule::next_due(&feed.name, &cadence, now),
+            match report.outcome {
+                FetchOutcome::Ok | FetchOutcome::NotModified => (
+                    schedule::next_due_with(&feed.name, &cadence, &signals, now),
                     report.counts.changed(),
-                )
+                ),
+                FetchOutcome::Deferred => {
+                    // Right after the pause, spread out so a host's feeds do not all return at once.
+                    let until = report.until.unwrap_or(now).max(now);
+                    (
+                        schedule::first_due(&feed.name, &cadence, config.feeds.len(), until),
+                        false,
+                    )
+                }
+                FetchOutcome::Gone => (now + GONE_RECHECK, report.error.is_some()),
+                FetchOutcome::Error => {
+                    let errors = status.as_ref().map_or(1, |s| s.consecutive_errors);
+                    // The index page shows source health, so an error is a change too.
+                    (
+                        schedule::retry_due_with(
+                            &feed.name,
+                            &cadence,
+                            errors.max(1) as u32,
+                            &signals,
+                            now,
+                        ),
+                        true,
+                    )
+                }
             }
         }
         Err(e) => {

@@ -126,11 +126,11 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Feeds {
             action: Some(FeedsAction::Enable { name }),
             ..
-        } => bantin::commands::set_enabled(&config, &name, true, &mut stdout),
+        } => bantin::commands::set_enabled(&config, &name, true, &mut stdout).await,
         Command::Feeds {
             action: Some(FeedsAction::Disable { name }),
             ..
-        } => bantin::commands::set_enabled(&config, &name, false, &mut stdout),
+        } => bantin::commands::set_enabled(&config, &name, false, &mut stdout).await,
         Command::Reload => bantin::commands::reload(&config, &mut stdout),
         Command::Backup { path } => bantin::commands::backup(&config, &path, &mut stdout).await,
         Command::ImportOpml { file } => bantin::commands::import_opml(&config, &file, &mut stdout),

@@ -53,11 +53,25 @@ pub struct FeedMeta {
     pub lang: Option<String>,
 }
 
+/// What a feed document says about how often it should be polled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedHints {
+    /// RSS `<ttl>`: the channel may be cached this long.
+    pub ttl: Option<std::time::Duration>,
+    /// `sy:updatePeriod` / `sy:updateFrequency`: how often the publisher updates the feed.
+    pub update_period: Option<std::time::Duration>,
+    /// RSS `<skipHours>`: bit `h` set means "do not poll during hour `h` (GMT)".
+    pub skip_hours: u32,
+    /// RSS `<skipDays>`: bit `d` set (0 = Monday … 6 = Sunday) means "do not poll that day".
+    pub skip_days: u8,
+}
+
 /// The result of normalizing one fetched document.
 #[derive(Debug, Clone, Default)]
 pub struct ParsedFeed {
     pub meta: FeedMeta,
     pub items: Vec<Item>,
+    pub hints: FeedHints,
 }
 
 /// An item as stored, joined with the name and links of the feed it came from.
@@ -94,6 +108,10 @@ pub enum FetchOutcome {
     /// 304, or a body identical to the last one.
     NotModified,
     Error,
+    /// Not fetched now: the feed or its host asked for a pause (`Retry-After`).
+    Deferred,
+    /// Not fetched: the feed answered 410 Gone and waits for an admin to re-enable it.
+    Gone,
 }
 
 /// Counts of what one poll of one feed changed.
@@ -128,4 +146,17 @@ pub struct FeedStatus {
     pub consecutive_errors: i64,
     pub next_due: Option<DateTime<Utc>>,
     pub item_count: i64,
+    /// Where the feed moved to (leading run of 301/308), used while the configured URL stays.
+    pub moved_url: Option<String>,
+    /// When the feed answered 410 Gone; polling stops until re-enabled.
+    pub gone_at: Option<DateTime<Utc>>,
+    /// No request to this feed before this time (its `Retry-After`).
+    pub retry_after: Option<DateTime<Utc>>,
+    /// The document's own minimum interval (`<ttl>`, `sy:update*`), in seconds.
+    pub ttl_secs: Option<i64>,
+    /// The last response's freshness (`Cache-Control: max-age`, `Expires`), in seconds.
+    pub cache_secs: Option<i64>,
+    /// RSS `skipHours` / `skipDays` masks (see `FeedHints`).
+    pub skip_hours: i64,
+    pub skip_days: i64,
 }

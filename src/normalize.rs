@@ -5,7 +5,10 @@
 //! CPU-bound and synchronous: async callers run it on a blocking thread. Touches no storage.
 
 mod charset;
+pub mod dates;
+mod json;
 mod repair;
+pub mod shape;
 pub mod text;
 
 use chrono::{DateTime, Utc};
@@ -26,6 +29,8 @@ pub enum NormalizeError {
     Empty,
     #[error("cannot parse feed: {0}")]
     Parse(String),
+    #[error("cannot decode: {0}")]
+    Encoding(#[from] charset::CharsetError),
 }
 
 impl NormalizeError {
@@ -33,6 +38,7 @@ impl NormalizeError {
         match self {
             NormalizeError::NotAFeed => "not-a-feed",
             NormalizeError::Empty | NormalizeError::Parse(_) => "parse",
+            NormalizeError::Encoding(_) => "encoding",
         }
     }
 }
@@ -49,7 +55,7 @@ pub fn normalize(
     content_type: Option<&str>,
     doc_url: &Url,
 ) -> Result<ParsedFeed, NormalizeError> {
-    let decoded = charset::decode(bytes, content_type);
+    let decoded = charset::decode(bytes, content_type)?;
     let trimmed = decoded.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     if trimmed.is_empty() {
         return Err(NormalizeError::Empty);
@@ -58,15 +64,26 @@ pub fn normalize(
         return Err(NormalizeError::NotAFeed);
     }
     let is_json = trimmed.starts_with('{');
-    let source = if is_json {
-        trimmed.to_string()
+    let doc_base = Some(doc_url.clone()).filter(|u| matches!(u.scheme(), "http" | "https"));
+    let shaped = if is_json {
+        let coerced = json::coerce(trimmed)
+            .map_err(|e| NormalizeError::Parse(format!("invalid JSON: {e}")))?;
+        shape::Reshaped {
+            text: coerced,
+            ..shape::Reshaped::default()
+        }
     } else {
-        repair::repair_xml(trimmed)
+        let repaired = repair::repair_xml(trimmed).map_err(NormalizeError::Parse)?;
+        shape::reshape(&repair::close_last_tag(&repaired), doc_base.as_ref())
+            .map_err(|e| NormalizeError::Parse(e.to_string()))?
     };
+    let (source, hints, item_bases) = (shaped.text, shaped.hints, shaped.item_bases);
     // Returning "" marks an entry without an id of its own; see dedup::item_key.
     let parser = feed_rs::parser::Builder::new()
         .sanitize_content(false)
         .id_generator(|_, _, _| String::new())
+        .timestamp_parser(dates::parse_date)
+        .base_uri(doc_base.as_ref().map(Url::as_str))
         .build();
     let feed = match parser.parse(source.as_bytes()) {
         Ok(feed) => feed,
@@ -75,12 +92,14 @@ pub fn normalize(
         Err(feed_rs::parser::ParseFeedError::ParseError(
             feed_rs::parser::ParseErrorKind::NoFeedRoot,
         )) if !is_json && has_feed_root(&source) => {
-            return Ok(ParsedFeed::default());
+            return Ok(ParsedFeed {
+                hints,
+                ..ParsedFeed::default()
+            });
         }
         Err(e) => return Err(NormalizeError::Parse(e.to_string())),
     };
 
-    let doc_base = Some(doc_url.clone()).filter(|u| matches!(u.scheme(), "http" | "https"));
     let site_link = pick_link(&feed.links, doc_base.as_ref());
     // Relative URLs resolve against the document; a local file falls back to the site link.
     let base = doc_base.or_else(|| site_link.as_deref().and_then(|l| Url::parse(l).ok()));
@@ -97,11 +116,17 @@ pub fn normalize(
         .entries
         .into_iter()
         .take(MAX_ITEMS_PER_FEED)
-        .map(|e| normalize_entry(e, base.as_ref()))
+        .enumerate()
+        .map(|(i, e)| {
+            // The entry's own xml:base chain (already absolute) beats the document's.
+            let entry_base = item_bases.get(i).cloned().flatten();
+            normalize_entry(e, entry_base.as_ref().or(base.as_ref()))
+        })
         .collect();
     Ok(ParsedFeed {
         meta,
         items: distinct_keys(items),
+        hints,
     })
 }
 
@@ -158,7 +183,9 @@ fn normalize_entry(e: feed_rs::model::Entry, feed_base: Option<&Url>) -> Item {
     let base = entry_base.as_ref().or(feed_base);
 
     let link = pick_link(&e.links, base);
-    let guid = Some(e.id.trim().to_string()).filter(|g| !g.is_empty());
+    let raw_guid = Some(e.id.trim().to_string()).filter(|g| !g.is_empty());
+    // A guid is republished; one that is a script or data URL is kept only for identity.
+    let guid = raw_guid.clone().filter(|g| !text::is_dangerous_url(g));
     let summary = e
         .summary
         .as_ref()
@@ -188,7 +215,7 @@ fn normalize_entry(e: feed_rs::model::Entry, feed_base: Option<&Url>) -> Item {
     let published: Option<DateTime<Utc>> = e.published.or(e.updated);
     let updated = e.updated.filter(|u| published.is_none_or(|p| *u >= p));
     let key = dedup::item_key(
-        guid.as_deref(),
+        raw_guid.as_deref(),
         link.as_deref(),
         &title,
         published.map(|d| d.to_rfc3339()).as_deref(),
@@ -231,11 +258,19 @@ fn normalize_entry(e: feed_rs::model::Entry, feed_base: Option<&Url>) -> Item {
     }
 }
 
-/// Plain-text summaries are escaped so the sanitizer keeps them as text.
+/// Plain-text summaries are escaped so the sanitizer keeps them as text, unless they look like
+/// markup (then they are sanitized as HTML, as readers would render them).
 fn text_as_html(t: &feed_rs::model::Text) -> String {
     if t.content_type.essence().to_string() == "text/plain" && t.content.contains(['<', '&']) {
-        let looks_like_markup =
-            t.content.contains("</") || t.content.contains("/>") || t.content.contains("&#");
+        let tag_like = t
+            .content
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'!'));
+        let looks_like_markup = tag_like
+            || t.content.contains("</")
+            || t.content.contains("/>")
+            || t.content.contains("&#");
         if !looks_like_markup {
             return t.content.replace('&', "&amp;").replace('<', "&lt;");
         }
@@ -311,11 +346,18 @@ fn is_image_url(u: &str) -> bool {
         .any(|ext| path.ends_with(ext))
 }
 
-/// Two entries of one document with the same key (a reused guid) are told apart by link.
+/// Two entries of one document with the same key (a reused guid) are told apart by link; an
+/// entry repeated whole (every field equal) is kept once.
 fn distinct_keys(mut items: Vec<Item>) -> Vec<Item> {
     let mut seen = std::collections::HashSet::new();
+    let mut whole = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(items.len());
     for mut item in items.drain(..) {
+        // Every field, the key included: only a true repeat is dropped.
+        let fingerprint = blake3::hash(format!("{item:?}").as_bytes());
+        if !whole.insert(fingerprint) {
+            continue;
+        }
         if !seen.insert(item.key.clone()) {
             let alt = dedup::item_key(None, item.link.as_deref(), &item.title, None);
             item.key = format!("{}#{}", item.key, alt);

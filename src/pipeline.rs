@@ -4,14 +4,16 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use futures_util::stream;
 
 use crate::classify::Classifier;
-use crate::config::{Config, FeedConfig};
-use crate::fetch::{Conditional, Fetched, Fetcher};
-use crate::model::{FetchOutcome, UpsertCounts};
+use url::Url;
+
+use crate::config::{Config, FeedConfig, FeedSource};
+use crate::fetch::{Conditional, FetchError, Fetched, Fetcher};
+use crate::model::{FeedStatus, FetchOutcome, UpsertCounts};
 use crate::normalize::normalize;
 use crate::store::{FetchRecord, Store, StoreError};
 
@@ -41,6 +43,8 @@ pub struct FeedReport {
     pub counts: UpsertCounts,
     /// (cause class, message) when the poll failed.
     pub error: Option<(String, String)>,
+    /// For `Deferred`: when the pause asked for (`Retry-After`) ends.
+    pub until: Option<DateTime<Utc>>,
     pub elapsed_ms: u128,
     /// Body bytes received (0 for a 304 or a failed fetch).
     pub bytes: u64,
@@ -50,9 +54,20 @@ impl FeedReport {
     /// One line for `bantin poll`.
     pub fn summary(&self) -> String {
         match (&self.outcome, &self.error) {
+            (FetchOutcome::Gone, _) => format!(
+                "{}: gone (HTTP 410); not polled until `bantin feeds enable {:?}`",
+                self.feed, self.feed
+            ),
             (FetchOutcome::Error, Some((class, msg))) => {
                 format!("{}: error [{class}] {msg}", self.feed)
             }
+            (FetchOutcome::Deferred, _) => format!(
+                "{}: deferred until {} (the server asked to wait)",
+                self.feed,
+                self.until
+                    .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                    .unwrap_or_default()
+            ),
             (FetchOutcome::NotModified, _) => format!("{}: unchanged (not modified)", self.feed),
             _ => format!(
                 "{}: {} new, {} updated, {} unchanged",
@@ -71,59 +86,178 @@ pub enum PipelineError {
     Join(#[from] tokio::task::JoinError),
 }
 
+/// Runs `f` on the store from a blocking thread.
+async fn on_store<T: Send + 'static>(
+    store: &Store,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, PipelineError> {
+    let store = store.clone();
+    Ok(tokio::task::spawn_blocking(move || f(&store)).await??)
+}
+
+/// Where to fetch `feed` from: its permanent new address when it moved, else the config's.
+fn effective_source(feed: &FeedConfig, status: Option<&FeedStatus>) -> FeedSource {
+    match (&feed.source, status.and_then(|s| s.moved_url.as_deref())) {
+        (FeedSource::Http(_), Some(moved)) => Url::parse(moved)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .map(FeedSource::Http)
+            .unwrap_or_else(|| feed.source.clone()),
+        _ => feed.source.clone(),
+    }
+}
+
 /// Polls one feed once and records the outcome in the store.
 pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport, PipelineError> {
     let started = std::time::Instant::now();
-    let report = |outcome, counts, error| FeedReport {
+    let report = |outcome, counts, error, until| FeedReport {
         feed: feed.name.clone(),
         outcome,
         counts,
         error,
+        until,
         elapsed_ms: started.elapsed().as_millis(),
         bytes: 0,
     };
-    let store = ingest.store.clone();
+    let store = &ingest.store;
     let name = feed.name.clone();
-    let status = tokio::task::spawn_blocking(move || store.feed_status(&name)).await??;
+    let status = on_store(store, move |s| s.feed_status(&name)).await?;
+    let now = Utc::now();
+    if status.as_ref().is_some_and(|s| s.gone_at.is_some()) {
+        return Ok(report(
+            FetchOutcome::Gone,
+            UpsertCounts::default(),
+            None,
+            None,
+        ));
+    }
+    if let Some(until) = status
+        .as_ref()
+        .and_then(|s| s.retry_after)
+        .filter(|t| *t > now)
+    {
+        return Ok(report(
+            FetchOutcome::Deferred,
+            UpsertCounts::default(),
+            None,
+            Some(until),
+        ));
+    }
+    let source = effective_source(feed, status.as_ref());
+    let host = match &source {
+        FeedSource::Http(u) => u.host_str().map(str::to_ascii_lowercase),
+        FeedSource::File(_) => None,
+    };
+    if let Some(host) = host.clone() {
+        // A pause asked for by the host (possibly before a restart) holds every feed on it.
+        let h = host.clone();
+        if let Some(until) = on_store(store, move |s| s.host_pause(&h, now)).await? {
+            let wait = (until - now).to_std().unwrap_or_default();
+            ingest.fetcher.hosts().block(&host, wait, until);
+            return Ok(report(
+                FetchOutcome::Deferred,
+                UpsertCounts::default(),
+                None,
+                Some(until),
+            ));
+        }
+    }
     let cond = Conditional {
         etag: status.as_ref().and_then(|s| s.etag.clone()),
         last_modified: status.as_ref().and_then(|s| s.last_modified.clone()),
     };
-    let previous_hash = status.and_then(|s| s.body_hash);
+    let previous_hash = status.as_ref().and_then(|s| s.body_hash.clone());
 
-    let fetched = ingest.fetcher.fetch(&feed.source, &cond).await;
-    let store = ingest.store.clone();
+    let fetched = ingest.fetcher.fetch(&source, &cond).await;
     let name = feed.name.clone();
-    let doc = match fetched {
+    let (doc, moved_to, max_age) = match fetched {
+        Err(FetchError::HostBlocked { until, .. }) => {
+            tracing::debug!(feed = %feed.name, "deferred: host paused until {until}");
+            return Ok(report(
+                FetchOutcome::Deferred,
+                UpsertCounts::default(),
+                None,
+                Some(until),
+            ));
+        }
         Err(e) => {
-            let (class, msg, status) = (
+            let (class, msg, code) = (
                 e.class().to_string(),
                 e.to_string(),
                 e.status().map(|s| s.to_string()),
             );
             let (c, m) = (class.clone(), msg.clone());
-            tokio::task::spawn_blocking(move || {
-                store.record_error(&name, &c, &m, status.as_deref(), Utc::now())
+            let gone = e.status() == Some(410);
+            let retry = match &e {
+                FetchError::RetryAfter {
+                    until, host_wide, ..
+                } => Some((*until, *host_wide)),
+                _ => None,
+            };
+            let host = host.clone();
+            on_store(store, move |s| {
+                s.record_error(&name, &c, &m, code.as_deref(), Utc::now())?;
+                if gone {
+                    s.mark_gone(&name, Utc::now())?;
+                }
+                if let Some((until, host_wide)) = retry {
+                    s.set_retry_after(&name, until)?;
+                    if let (true, Some(host)) = (host_wide, host) {
+                        s.set_host_pause(&host, until)?;
+                    }
+                }
+                Ok(())
             })
-            .await??;
+            .await?;
+            if gone {
+                tracing::warn!(feed = %feed.name, "feed is gone (410): polling stops until `bantin feeds enable`");
+            }
             return Ok(report(
-                FetchOutcome::Error,
+                if gone {
+                    FetchOutcome::Gone
+                } else {
+                    FetchOutcome::Error
+                },
                 UpsertCounts::default(),
                 Some((class, msg)),
+                retry.map(|(u, _)| u),
             ));
         }
-        Ok(Fetched::NotModified) => {
-            tokio::task::spawn_blocking(move || {
-                store.record_not_modified(&name, "304", Utc::now())
-            })
-            .await??;
-            return Ok(report(
-                FetchOutcome::NotModified,
-                UpsertCounts::default(),
-                None,
-            ));
+        Ok(Fetched::NotModified { moved_to, max_age }) => (None, moved_to, max_age),
+        Ok(Fetched::Document(doc)) => {
+            let (moved, age) = (doc.moved_to.clone(), doc.max_age);
+            (Some(doc), moved, age)
         }
-        Ok(Fetched::Document(doc)) => doc,
+    };
+
+    // Bookkeeping every answered request does: a permanent move, the caching headers.
+    let moved = moved_to
+        .filter(|m| !matches!(&source, FeedSource::Http(u) if u == m))
+        .map(|m| m.to_string());
+    if let Some(m) = &moved {
+        tracing::info!(feed = %feed.name, from = %source, to = %m, "feed moved permanently; polling the new address");
+    }
+    let cache_secs = max_age.map(|d| d.as_secs().min(i64::MAX as u64) as i64);
+    let n = name.clone();
+    on_store(store, move |s| {
+        if let Some(m) = moved {
+            s.set_moved(&n, &m)?;
+        }
+        s.set_cache_secs(&n, cache_secs)
+    })
+    .await?;
+
+    let Some(doc) = doc else {
+        on_store(store, move |s| {
+            s.record_not_modified(&name, "304", Utc::now())
+        })
+        .await?;
+        return Ok(report(
+            FetchOutcome::NotModified,
+            UpsertCounts::default(),
+            None,
+            None,
+        ));
     };
 
     let bytes = doc.bytes.len() as u64;
@@ -131,23 +265,33 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
     if previous_hash.as_deref() == Some(body_hash.as_str()) {
         // Same bytes as last time: nothing to parse, nothing to write.
         let status = doc.status.clone();
-        tokio::task::spawn_blocking(move || store.record_not_modified(&name, &status, Utc::now()))
-            .await??;
+        on_store(store, move |s| {
+            s.record_not_modified(&name, &status, Utc::now())
+        })
+        .await?;
         return Ok(FeedReport {
             bytes,
-            ..report(FetchOutcome::NotModified, UpsertCounts::default(), None)
+            ..report(
+                FetchOutcome::NotModified,
+                UpsertCounts::default(),
+                None,
+                None,
+            )
         });
     }
 
     let classifier = ingest.classifier.clone();
     let feed_cfg = feed.clone();
-    let record = FetchRecord {
+    let mut record = FetchRecord {
         etag: doc.etag.clone(),
         last_modified: doc.last_modified.clone(),
         body_hash: Some(body_hash),
         status: doc.status.clone(),
+        ..FetchRecord::default()
     };
+    let store2 = store.clone();
     let result = tokio::task::spawn_blocking(move || {
+        let store = store2;
         let parsed = normalize(&doc.bytes, doc.content_type.as_deref(), &doc.final_url);
         match parsed {
             Err(e) => {
@@ -164,6 +308,7 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
                 for item in &mut parsed.items {
                     classifier.classify(&feed_cfg, &parsed.meta, item);
                 }
+                record.hints = parsed.hints;
                 let counts =
                     store.apply_fetch(&name, &record, &parsed.meta, &parsed.items, Utc::now())?;
                 Ok(Ok(counts))
@@ -172,18 +317,20 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
     })
     .await??;
     let report = match result {
-        Ok(counts) => report(FetchOutcome::Ok, counts, None),
+        Ok(counts) => report(FetchOutcome::Ok, counts, None, None),
         Err((class, msg)) => report(
             FetchOutcome::Error,
             UpsertCounts::default(),
             Some((class, msg)),
+            None,
         ),
     };
     Ok(FeedReport { bytes, ..report })
 }
 
-/// Polls `feeds` with at most `concurrency` fetches at once, yielding each report as its
-/// poll completes.
+/// Polls `feeds`, yielding each report as its poll completes. The fetcher's host limiter
+/// enforces `[poll] concurrency` and `per_host`; the stream only keeps enough polls started
+/// that a slow host does not idle the others.
 pub fn poll_stream<'a>(
     ingest: &'a Ingest,
     feeds: &'a [FeedConfig],
@@ -191,10 +338,12 @@ pub fn poll_stream<'a>(
 ) -> impl futures_util::Stream<Item = Result<FeedReport, PipelineError>> + 'a {
     stream::iter(feeds)
         .map(move |f| poll_feed(ingest, f))
-        .buffer_unordered(concurrency.max(1))
+        .buffer_unordered(concurrency.max(1).saturating_mul(8))
 }
 
-/// Polls `feeds` with at most `concurrency` fetches at once; reports in completion order.
+/// Polls `feeds`; reports in completion order. The fetcher keeps requests within `[poll]
+/// concurrency` and the per-host limits; `concurrency` here bounds the polls under way (a
+/// poll waiting for a busy host holds no request slot, so this may be larger).
 pub async fn poll_many(
     ingest: &Ingest,
     feeds: &[FeedConfig],

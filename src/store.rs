@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use crate::model::{Enclosure, FeedMeta, FeedStatus, Item, StoredItem, UpsertCounts};
+use crate::model::{Enclosure, FeedHints, FeedMeta, FeedStatus, Item, StoredItem, UpsertCounts};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -39,7 +39,8 @@ pub enum StoreError {
 }
 
 /// Migrations, applied in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE feeds (
     id                 INTEGER PRIMARY KEY,
     name               TEXT NOT NULL UNIQUE,
@@ -90,7 +91,22 @@ CREATE TABLE item_categories (
     PRIMARY KEY (item_id, category)
 );
 CREATE INDEX item_categories_by_category ON item_categories (category, item_id);
-"#];
+"#,
+    r#"
+-- Polling state (issue 4): permanent redirects, 410 Gone, Retry-After, the feed's own hints.
+ALTER TABLE feeds ADD COLUMN moved_url TEXT;
+ALTER TABLE feeds ADD COLUMN gone_at INTEGER;
+ALTER TABLE feeds ADD COLUMN retry_after INTEGER;
+ALTER TABLE feeds ADD COLUMN ttl_secs INTEGER;
+ALTER TABLE feeds ADD COLUMN cache_secs INTEGER;
+ALTER TABLE feeds ADD COLUMN skip_hours INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feeds ADD COLUMN skip_days INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE host_pauses (
+    host  TEXT PRIMARY KEY,
+    until INTEGER NOT NULL
+);
+"#,
+];
 
 /// A handle to the database. Cheap to clone; calls block, so async code runs them on a
 /// blocking thread.
@@ -108,6 +124,8 @@ pub struct FetchRecord {
     pub body_hash: Option<String>,
     /// e.g. "200", "304", "file".
     pub status: String,
+    /// What the document says about its polling (`<ttl>`, `sy:*`, `skipHours`, `skipDays`).
+    pub hints: FeedHints,
 }
 
 /// Which items an output shows.
@@ -185,7 +203,10 @@ impl Store {
                  ON CONFLICT (name) DO UPDATE SET url = excluded.url,
                    etag = CASE WHEN feeds.url = excluded.url THEN feeds.etag END,
                    last_modified = CASE WHEN feeds.url = excluded.url THEN feeds.last_modified END,
-                   body_hash = CASE WHEN feeds.url = excluded.url THEN feeds.body_hash END",
+                   body_hash = CASE WHEN feeds.url = excluded.url THEN feeds.body_hash END,
+                   moved_url = CASE WHEN feeds.url = excluded.url THEN feeds.moved_url END,
+                   gone_at = CASE WHEN feeds.url = excluded.url THEN feeds.gone_at END,
+                   retry_after = CASE WHEN feeds.url = excluded.url THEN feeds.retry_after END",
             )?;
             for (name, url) in feeds {
                 stmt.execute(params![name, url])?;
@@ -227,7 +248,8 @@ impl Store {
             "UPDATE feeds SET title = COALESCE(?2, title), site_link = COALESCE(?3, site_link),
                lang = COALESCE(?4, lang), etag = ?5, last_modified = ?6, body_hash = ?7,
                last_fetch = ?8, last_success = ?8, last_status = ?9, last_error = NULL,
-               error_class = NULL, consecutive_errors = 0
+               error_class = NULL, consecutive_errors = 0, retry_after = NULL,
+               ttl_secs = ?10, skip_hours = ?11, skip_days = ?12
              WHERE id = ?1",
             params![
                 feed_id,
@@ -238,7 +260,10 @@ impl Store {
                 record.last_modified,
                 record.body_hash,
                 ts(now),
-                record.status
+                record.status,
+                hint_secs(&record.hints),
+                record.hints.skip_hours as i64,
+                record.hints.skip_days as i64
             ],
         )?;
         let mut counts = UpsertCounts::default();
@@ -262,7 +287,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.conn().execute(
             "UPDATE feeds SET last_fetch = ?2, last_success = ?2, last_status = ?3,
-               last_error = NULL, error_class = NULL, consecutive_errors = 0
+               last_error = NULL, error_class = NULL, consecutive_errors = 0, retry_after = NULL
              WHERE name = ?1",
             params![feed, ts(now), status],
         )?;
@@ -285,6 +310,98 @@ impl Store {
             params![feed, ts(now), status.unwrap_or("error"), message, class],
         )?;
         Ok(())
+    }
+
+    /// Records that the feed moved permanently to `url` (used instead of the configured URL
+    /// until that changes).
+    pub fn set_moved(&self, feed: &str, url: &str) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE feeds SET moved_url = ?2 WHERE name = ?1",
+            params![feed, url],
+        )?;
+        Ok(())
+    }
+
+    /// Marks the feed gone (410): it is not polled again until `enable_feed`.
+    pub fn mark_gone(&self, feed: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE feeds SET gone_at = COALESCE(gone_at, ?2) WHERE name = ?1",
+            params![feed, ts(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Re-enables a feed an admin wants polled again: clears gone, Retry-After, the error
+    /// count and the due time. Returns false when no feed has that name.
+    pub fn enable_feed(&self, feed: &str) -> Result<bool, StoreError> {
+        let n = self.conn().execute(
+            "UPDATE feeds SET gone_at = NULL, retry_after = NULL, consecutive_errors = 0,
+               next_due = NULL
+             WHERE name = ?1",
+            [feed],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// No request to this feed before `until` (its server's `Retry-After`).
+    pub fn set_retry_after(&self, feed: &str, until: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE feeds SET retry_after = ?2 WHERE name = ?1",
+            params![feed, ts(until)],
+        )?;
+        Ok(())
+    }
+
+    /// No request to `host` before `until`.
+    pub fn set_host_pause(&self, host: &str, until: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn().execute(
+            "INSERT INTO host_pauses (host, until) VALUES (?1, ?2)
+             ON CONFLICT (host) DO UPDATE SET until = max(until, excluded.until)",
+            params![host.to_ascii_lowercase(), ts(until)],
+        )?;
+        Ok(())
+    }
+
+    /// Until when `host` asked not to be contacted, if that is after `now`.
+    pub fn host_pause(
+        &self,
+        host: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT until FROM host_pauses WHERE host = ?1 AND until > ?2",
+                params![host.to_ascii_lowercase(), ts(now)],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(from_ts))
+    }
+
+    /// The freshness the last response declared (`Cache-Control: max-age`, `Expires`).
+    pub fn set_cache_secs(&self, feed: &str, secs: Option<i64>) -> Result<(), StoreError> {
+        self.conn().execute(
+            "UPDATE feeds SET cache_secs = ?2 WHERE name = ?1",
+            params![feed, secs],
+        )?;
+        Ok(())
+    }
+
+    /// Publication times of the feed's most recent `limit` items, newest first (for the
+    /// adaptive schedule).
+    pub fn recent_publish_times(
+        &self,
+        feed: &str,
+        limit: usize,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT i.published FROM items i JOIN feeds f ON f.id = i.feed_id
+             WHERE f.name = ?1 ORDER BY i.published DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![feed, limit as i64], |r| r.get::<_, i64>(0))?;
+        Ok(rows.map(|r| r.map(from_ts)).collect::<Result<_, _>>()?)
     }
 
     pub fn set_next_due(&self, feed: &str, due: DateTime<Utc>) -> Result<(), StoreError> {
@@ -359,6 +476,15 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         tx.commit()?;
     }
     Ok(())
+}
+
+/// The document's own minimum polling interval: the longer of `<ttl>` and `sy:update*`.
+fn hint_secs(h: &FeedHints) -> Option<i64> {
+    h.ttl
+        .into_iter()
+        .chain(h.update_period)
+        .max()
+        .map(|d| d.as_secs().min(i64::MAX as u64) as i64)
 }
 
 fn feed_id(tx: &Transaction, name: &str) -> Result<i64, StoreError> {
@@ -519,7 +645,8 @@ fn upsert_item(
 const FEED_STATUS_SQL: &str = "SELECT f.name, f.url, f.title, f.site_link, f.etag, f.last_modified,
     f.body_hash, f.last_fetch, f.last_success, f.last_status, f.last_error, f.error_class,
     f.consecutive_errors, f.next_due,
-    (SELECT COUNT(*) FROM items i WHERE i.feed_id = f.id)
+    (SELECT COUNT(*) FROM items i WHERE i.feed_id = f.id),
+    f.moved_url, f.gone_at, f.retry_after, f.ttl_secs, f.cache_secs, f.skip_hours, f.skip_days
   FROM feeds f";
 
 fn feed_status_row(r: &rusqlite::Row) -> rusqlite::Result<FeedStatus> {
@@ -539,6 +666,13 @@ fn feed_status_row(r: &rusqlite::Row) -> rusqlite::Result<FeedStatus> {
         consecutive_errors: r.get(12)?,
         next_due: r.get::<_, Option<i64>>(13)?.map(from_ts),
         item_count: r.get(14)?,
+        moved_url: r.get(15)?,
+        gone_at: r.get::<_, Option<i64>>(16)?.map(from_ts),
+        retry_after: r.get::<_, Option<i64>>(17)?.map(from_ts),
+        ttl_secs: r.get(18)?,
+        cache_secs: r.get(19)?,
+        skip_hours: r.get(20)?,
+        skip_days: r.get(21)?,
     })
 }
 
@@ -649,5 +783,61 @@ impl Store {
         let conn = self.conn();
         conn.backup(rusqlite::MAIN_DB, dest, None)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_upgrade_an_existing_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            // A database as the first release left it.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO feeds (name, url) VALUES ('a', 'http://a.example/')",
+                [],
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let version: i64 = store
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        let now = Utc::now();
+        store.set_moved("a", "http://b.example/").unwrap();
+        store.mark_gone("a", now).unwrap();
+        store
+            .set_host_pause("A.example", now + chrono::Duration::hours(1))
+            .unwrap();
+        let s = store.feed_status("a").unwrap().unwrap();
+        assert_eq!(s.moved_url.as_deref(), Some("http://b.example/"));
+        assert!(s.gone_at.is_some());
+        assert!(store.host_pause("a.example", now).unwrap().is_some());
+        assert!(
+            store
+                .host_pause("a.example", now + chrono::Duration::hours(2))
+                .unwrap()
+                .is_none()
+        );
+        // Same configured URL: the state stays; a new URL resets it.
+        store
+            .sync_feeds([("a", "http://a.example/".to_string())])
+            .unwrap();
+        assert!(store.feed_status("a").unwrap().unwrap().gone_at.is_some());
+        store
+            .sync_feeds([("a", "http://c.example/".to_string())])
+            .unwrap();
+        let s = store.feed_status("a").unwrap().unwrap();
+        assert!(s.moved_url.is_none() && s.gone_at.is_none());
+        assert!(store.enable_feed("a").unwrap());
+        assert!(!store.enable_feed("nope").unwrap());
     }
 }

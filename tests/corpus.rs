@@ -2,7 +2,10 @@
 //! (expected JSON) and feedparser's cases (`Expect:` expressions). Each check counts; the test
 //! fails when the share of correct answers drops below a floor that is raised as bantin
 //! improves. Sanitizing is held to zero tolerance: no script, handler or javascript: URL may
-//! survive in any item of feedparser's sanitize suite.
+//! survive in any item of feedparser's sanitize suite; the safe text those cases expect is
+//! counted too. feedparser's folders counted: wellformed (rss, atom, rdf, amp, base, lang),
+//! entities, encoding, illformed (every file: read or refused with a document class) and
+//! sanitize; gofeed's translator and universal (format detection) cases.
 
 use std::path::{Path, PathBuf};
 
@@ -148,10 +151,11 @@ fn gofeed_translator_cases() {
         }
     }
     t.report("gofeed translator");
-    // Floor: raise it when the normalizer improves (measured 2026-11-28).
-    assert!(t.checks > 150, "too few checks ran: {}", t.checks);
+    // Floor: raise it when the normalizer improves (measured 2026-11-28: 226/234 = 96.6 %,
+    // up from 212/221 with JSON Feed version and type coercion).
+    assert!(t.checks > 230, "too few checks ran: {}", t.checks);
     assert!(
-        t.ratio() >= 0.93,
+        t.ratio() >= 0.96,
         "gofeed translator cases regressed: {:.3}",
         t.ratio()
     );
@@ -265,7 +269,17 @@ fn feedparser_cases() {
             let Some(case) = read_case(&path, &bytes) else {
                 continue;
             };
+            let started = std::time::Instant::now();
             let parsed = normalize(&bytes, case.header_content_type.as_deref(), &doc_url());
+            if folder.starts_with("illformed") {
+                // Broken documents: either read or refused with a document class, quickly.
+                let ok = started.elapsed() < std::time::Duration::from_secs(2)
+                    && parsed
+                        .as_ref()
+                        .err()
+                        .is_none_or(|e| matches!(e.class(), "parse" | "encoding" | "not-a-feed"));
+                t.check(ok, || format!("{name}: {:?}", parsed.as_ref().err()));
+            }
             let must_parse = case.expect.starts_with("not bozo") || folder == "entities";
             if must_parse {
                 t.check(parsed.is_ok(), || {
@@ -281,6 +295,12 @@ fn feedparser_cases() {
                     Some(x) => x,
                     None => continue,
                 };
+                // `entries[0].link` is `entries[0]['link']`.
+                let dotted = lhs
+                    .trim()
+                    .rsplit_once("].")
+                    .map(|(a, b)| format!("{a}]['{b}']"));
+                let lhs = dotted.as_deref().unwrap_or(lhs);
                 let got: Option<String> = match lhs.trim() {
                     "feed['title']" => feed.meta.title.clone(),
                     "entries[0]['title']" => e0.map(|e| e.title.clone()),
@@ -341,10 +361,11 @@ fn feedparser_cases() {
         all.passed += t.passed;
     }
     all.report("feedparser (all folders)");
-    assert!(all.checks > 500, "too few checks ran: {}", all.checks);
-    // Floor: raise it when the normalizer improves (measured 2026-11-28).
+    assert!(all.checks > 1500, "too few checks ran: {}", all.checks);
+    // Floor: raise it when the normalizer improves (measured 2026-11-28: 1472/1513 = 97.3 %;
+    // before issue 4: 1448/1490 = 97.2 %, illformed counted 2 checks instead of 22).
     assert!(
-        all.ratio() >= 0.95,
+        all.ratio() >= 0.97,
         "feedparser cases regressed: {:.3} ({summary:?})",
         all.ratio()
     );
@@ -402,6 +423,100 @@ fn feedparser_sanitize_suite_leaves_nothing_dangerous() {
         leaks.is_empty(),
         "dangerous markup survived:\n{}",
         leaks.join("\n")
+    );
+}
+
+/// feedparser's sanitize suite also says what the sanitized HTML should be. bantin's sanitizer
+/// differs in markup details (attribute order, allowed attributes), so this compares the text
+/// a reader sees: the expected fragment and bantin's, both reduced to plain text.
+#[test]
+fn feedparser_sanitize_cases_keep_the_safe_text() {
+    let Some(root) = corpus() else {
+        eprintln!("../shared/corpus not present; skipping");
+        return;
+    };
+    let base = root.join("feedparser/tests");
+    let mut t = Tally::default();
+    for path in files(&base.join("wellformed/sanitize"), "xml") {
+        let name = path.strip_prefix(&base).unwrap().display().to_string();
+        let bytes = std::fs::read(&path).unwrap();
+        let Some(case) = read_case(&path, &bytes) else {
+            continue;
+        };
+        let Some((lhs, rhs)) = case
+            .expect
+            .split(" and ")
+            .find_map(|c| c.trim().split_once(" == "))
+        else {
+            continue;
+        };
+        let Some((want, _)) = python_string(rhs) else {
+            continue;
+        };
+        let parsed = normalize(&bytes, case.header_content_type.as_deref(), &doc_url());
+        let Ok(feed) = parsed else {
+            t.check(false, || format!("{name}: {:?}", parsed.err()));
+            continue;
+        };
+        let e0 = feed.items.first();
+        let got = match lhs.trim() {
+            "entries[0]['description']" | "entries[0]['summary']" => {
+                e0.and_then(|e| e.summary.clone().or(e.content.clone()))
+            }
+            "entries[0]['content'][0]['value']" => {
+                e0.and_then(|e| e.content.clone().or(e.summary.clone()))
+            }
+            "entries[0]['title']" => e0.map(|e| e.title.clone()),
+            "feed['title']" => feed.meta.title.clone(),
+            _ => continue, // tagline, info, copyright: bantin does not keep them
+        };
+        let mut got = plain_text(got.as_deref().unwrap_or(""));
+        let want = plain_text(&want);
+        if want.is_empty() && got == "(untitled)" {
+            got.clear(); // bantin never leaves a title empty
+        }
+        t.check(got == want, || format!("{name}: {got:?} != {want:?}"));
+    }
+    t.report("feedparser sanitize (text)");
+    assert!(t.checks > 400, "too few checks ran: {}", t.checks);
+    // Floor: raise it when the sanitizer improves (measured 2026-11-28: 567/615 = 92.2 %).
+    assert!(
+        t.ratio() >= 0.92,
+        "sanitize text regressed: {:.3}",
+        t.ratio()
+    );
+}
+
+/// gofeed's format-detection cases: which documents are feeds at all.
+#[test]
+fn gofeed_universal_cases() {
+    let Some(root) = corpus() else {
+        eprintln!("../shared/corpus not present; skipping");
+        return;
+    };
+    let dir = root.join("gofeed/testdata/parser/universal");
+    let mut t = Tally::default();
+    let mut inputs = files(&dir, "xml");
+    inputs.extend(files(&dir, "json"));
+    for path in inputs {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let bytes = std::fs::read(&path).unwrap();
+        let parsed = normalize(&bytes, None, &doc_url());
+        let must_fail = matches!(
+            name.as_str(),
+            "empty_feed.xml" | "unknown_feed.xml" | "invalid.json"
+        );
+        t.check(parsed.is_err() == must_fail, || {
+            format!("{name}: {:?}", parsed.as_ref().map(|f| f.items.len()).err())
+        });
+    }
+    t.report("gofeed universal");
+    assert!(t.checks >= 12, "too few checks ran: {}", t.checks);
+    // Measured 2026-11-28: 12/12.
+    assert!(
+        t.ratio() >= 0.99,
+        "gofeed universal regressed: {:.3}",
+        t.ratio()
     );
 }
 

@@ -460,15 +460,17 @@ async fn metrics_parse_and_move_health_endpoints_and_backup_while_running() {
     assert_eq!(check, "ok");
 }
 
-#[test]
-fn feeds_disable_and_enable_keep_comments_and_validate() {
+#[tokio::test]
+async fn feeds_disable_and_enable_keep_comments_and_validate() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("feeds.toml");
     let text = "# Portal sources\n[poll]\ninterval = \"15m\" # default\n\n# The paper of record\n[[feed]]\nname = \"Nhân Dân\"\nurl = \"https://nhandan.vn/rss/home.rss\" # home page feed\n\n[[feed]]\nname = \"VOV\"\nurl = \"https://vov.vn/rss/home.rss\"\n";
     std::fs::write(&path, text).unwrap();
     let config = Config::load(&path).unwrap();
     let mut out = Vec::new();
-    bantin::commands::set_enabled(&config, "Nhân Dân", false, &mut out).unwrap();
+    bantin::commands::set_enabled(&config, "Nhân Dân", false, &mut out)
+        .await
+        .unwrap();
     let edited = std::fs::read_to_string(&path).unwrap();
     for keep in [
         "# Portal sources",
@@ -481,10 +483,16 @@ fn feeds_disable_and_enable_keep_comments_and_validate() {
     let config = Config::load(&path).unwrap();
     assert!(!config.feed("Nhân Dân").unwrap().enabled);
     assert!(config.feed("VOV").unwrap().enabled);
-    bantin::commands::set_enabled(&config, "Nhân Dân", true, &mut out).unwrap();
+    bantin::commands::set_enabled(&config, "Nhân Dân", true, &mut out)
+        .await
+        .unwrap();
     let config = Config::load(&path).unwrap();
     assert!(config.feed("Nhân Dân").unwrap().enabled);
-    assert!(bantin::commands::set_enabled(&config, "Nobody", false, &mut out).is_err());
+    assert!(
+        bantin::commands::set_enabled(&config, "Nobody", false, &mut out)
+            .await
+            .is_err()
+    );
 }
 
 const MINIFLUX_OPML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>

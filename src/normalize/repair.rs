@@ -179,15 +179,220 @@ pub fn strip_illegal(s: &str) -> String {
     s.chars().filter(|c| is_xml_char(*c)).collect()
 }
 
-/// Applies every repair to a decoded XML document. `has_doctype_entities` keeps named
-/// entities alone when the document declares its own (the parser expands those, bounded).
-pub fn repair_xml(text: &str) -> String {
+/// Internal entities may expand to at most this much text each, and all references of a
+/// document together to at most [`MAX_EXPANSION_TOTAL`]: a billion-laughs or quadratic-blowup
+/// document fails fast instead of growing.
+pub const MAX_ENTITY_VALUE: usize = 16 * 1024;
+pub const MAX_EXPANSION_TOTAL: usize = 256 * 1024;
+/// Entities referring to entities: at most this deep.
+const MAX_ENTITY_NESTING: usize = 4;
+
+/// The general entities a DOCTYPE's internal subset declares. External ones (SYSTEM/PUBLIC)
+/// are remembered only so that references to them are dropped: bantin never reads a file or
+/// fetches a DTD, and parameter entities are ignored.
+#[derive(Debug, Default)]
+struct Entities {
+    internal: std::collections::HashMap<String, String>,
+    external: std::collections::HashSet<String>,
+    expanded: std::collections::HashMap<String, String>,
+    total: usize,
+}
+
+impl Entities {
+    /// The plain-text value of entity `name`, references inside it resolved.
+    fn expand(&mut self, name: &str, depth: usize) -> Result<Option<String>, String> {
+        if let Some(v) = self.expanded.get(name) {
+            return Ok(Some(v.clone()));
+        }
+        if self.external.contains(name) {
+            return Ok(Some(String::new()));
+        }
+        let Some(raw) = self.internal.get(name).cloned() else {
+            return Ok(None);
+        };
+        if depth > MAX_ENTITY_NESTING {
+            return Err(format!(
+                "entity `{name}` nests entities deeper than {MAX_ENTITY_NESTING} levels (or loops)"
+            ));
+        }
+        let mut out = String::new();
+        let mut rest = raw.as_str();
+        while let Some(pos) = rest.find('&') {
+            out.push_str(&rest[..pos]);
+            let tail = &rest[pos..];
+            match reference(tail) {
+                Some((Ref::Numeric(c), len)) => {
+                    if is_xml_char(c) {
+                        out.push(c);
+                    }
+                    rest = &tail[len..];
+                }
+                Some((Ref::Named(n), len)) => {
+                    match predefined(n) {
+                        Some(c) => out.push(c),
+                        None => match self.expand(n, depth + 1)? {
+                            Some(v) => out.push_str(&v),
+                            None => match HTML_ENTITIES.iter().find(|(h, _)| *h == n) {
+                                Some((_, c)) => out.push(*c),
+                                None => out.push_str(&tail[..len]),
+                            },
+                        },
+                    }
+                    rest = &tail[len..];
+                }
+                None => {
+                    out.push('&');
+                    rest = &tail[1..];
+                }
+            }
+            if out.len() > MAX_ENTITY_VALUE {
+                return Err(format!(
+                    "entity `{name}` expands to more than {MAX_ENTITY_VALUE} bytes"
+                ));
+            }
+        }
+        out.push_str(rest);
+        if out.len() > MAX_ENTITY_VALUE {
+            return Err(format!(
+                "entity `{name}` expands to more than {MAX_ENTITY_VALUE} bytes"
+            ));
+        }
+        self.expanded.insert(name.to_string(), out.clone());
+        Ok(Some(out))
+    }
+
+    /// The escaped replacement for a reference to `name` in the document, counted against the
+    /// document's budget; `None` when `name` is not declared.
+    fn replacement(&mut self, name: &str) -> Result<Option<String>, String> {
+        let Some(v) = self.expand(name, 0)? else {
+            return Ok(None);
+        };
+        self.total += v.len();
+        if self.total > MAX_EXPANSION_TOTAL {
+            return Err(format!(
+                "internal entities expand to more than {MAX_EXPANSION_TOTAL} bytes"
+            ));
+        }
+        Ok(Some(
+            v.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('"', "&quot;"),
+        ))
+    }
+}
+
+fn predefined(name: &str) -> Option<char> {
+    Some(match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        _ => return None,
+    })
+}
+
+/// Finds the DOCTYPE in the prolog: its byte range and the internal subset, if any.
+fn doctype(text: &str) -> Option<(std::ops::Range<usize>, Option<&str>)> {
+    let mut pos = 0;
+    loop {
+        let lt = pos + text[pos..].find('<')?;
+        let rest = &text[lt..];
+        if rest.starts_with("<?") {
+            pos = lt + rest.find("?>")? + 2;
+        } else if rest.starts_with("<!--") {
+            pos = lt + rest.find("-->")? + 3;
+        } else if rest.starts_with("<!DOCTYPE") || rest.starts_with("<!doctype") {
+            let (end, subset) = match (rest.find('['), rest.find('>')) {
+                (Some(open), Some(gt)) if open < gt => {
+                    let close = open
+                        + rest[open..].find("]>").or_else(|| {
+                            // `]` and `>` separated by whitespace
+                            let c = rest[open..].rfind(']')?;
+                            rest[open + c + 1..]
+                                .trim_start()
+                                .starts_with('>')
+                                .then_some(c)
+                        })?;
+                    let gt = close + rest[close..].find('>')?;
+                    (lt + gt + 1, Some(&rest[open + 1..close]))
+                }
+                (_, Some(gt)) => (lt + gt + 1, None),
+                _ => return None,
+            };
+            return Some((lt..end, subset));
+        } else {
+            return None; // the root element: no DOCTYPE before it
+        }
+    }
+}
+
+/// A body cut right inside its last end tag (`…</rss`) is completed: readers accept it, and
+/// nothing of the content is missing.
+pub fn close_last_tag(text: &str) -> std::borrow::Cow<'_, str> {
+    let t = text.trim_end();
+    if let Some(lt) = t.rfind("</") {
+        let name = &t[lt + 2..];
+        if !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, ':' | '_' | '-' | '.'))
+        {
+            return format!("{t}>").into();
+        }
+    }
+    text.into()
+}
+
+/// Reads `<!ENTITY …>` declarations from an internal subset.
+fn parse_subset(subset: &str) -> Entities {
+    let mut ents = Entities::default();
+    let mut rest = subset;
+    while let Some(at) = rest.find("<!ENTITY") {
+        rest = &rest[at + 8..];
+        let decl = rest.trim_start();
+        if decl.starts_with('%') {
+            continue; // a parameter entity: ignored (never fetched, never expanded)
+        }
+        let name_end = decl.find(|c: char| c.is_whitespace()).unwrap_or(decl.len());
+        let name = &decl[..name_end];
+        let body = decl[name_end..].trim_start();
+        match body.chars().next() {
+            Some(q @ ('"' | '\'')) => {
+                if let Some(end) = body[1..].find(q) {
+                    ents.internal
+                        .entry(name.to_string())
+                        .or_insert_with(|| body[1..1 + end].to_string());
+                }
+            }
+            _ => {
+                ents.external.insert(name.to_string());
+            }
+        }
+    }
+    ents
+}
+
+/// Applies every repair to a decoded XML document: the DOCTYPE is removed (its internal
+/// entities are expanded here, within a budget; external ones are dropped, never read),
+/// then characters, references and the root are fixed. Fails when entity expansion would
+/// exceed its budget.
+pub fn repair_xml(text: &str) -> Result<String, String> {
     let text = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
     let text = drop_declaration(text);
-    let text = fix_root(text);
+    let (text, mut entities) = match doctype(text) {
+        Some((range, subset)) => {
+            let ents = subset.map(parse_subset).unwrap_or_default();
+            (
+                std::borrow::Cow::Owned(format!("{}{}", &text[..range.start], &text[range.end..])),
+                ents,
+            )
+        }
+        None => (std::borrow::Cow::Borrowed(text), Entities::default()),
+    };
+    let text = fix_root(&text);
     let text = demoronize(&text);
     let text: &str = &text;
-    let declares_entities = text[..text.len().min(4096)].contains("<!ENTITY");
     let mut out = String::with_capacity(text.len() + 64);
     let mut rest = text;
     while let Some(pos) = rest.find(|c: char| c == '&' || !is_xml_char(c)) {
@@ -206,8 +411,10 @@ pub fn repair_xml(text: &str) -> String {
                 rest = &tail[len..];
             }
             Some((Ref::Named(name), len)) => {
-                if XML_ENTITIES.contains(&name) || declares_entities {
+                if XML_ENTITIES.contains(&name) {
                     out.push_str(&tail[..len]);
+                } else if let Some(v) = entities.replacement(name)? {
+                    out.push_str(&v);
                 } else if let Some((_, ch)) = HTML_ENTITIES.iter().find(|(n, _)| *n == name) {
                     out.push_str(&format!("&#{};", *ch as u32));
                 } else {
@@ -223,7 +430,7 @@ pub fn repair_xml(text: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
+    Ok(out)
 }
 
 enum Ref<'a> {
@@ -376,7 +583,8 @@ mod tests {
     fn repairs_what_readers_recover() {
         let got = repair_xml(
             "  <?xml version='1.0' encoding='latin1'?>\n<t>AT&T &eacute;t&eacute; &nbsp;&copy; &foo; &amp; &#233; &#1; \u{1}x</t>",
-        );
+        )
+        .unwrap();
         assert_eq!(
             got,
             "<t>AT&amp;T &#233;t&#233; &#160;&#169; &amp;foo; &amp; &#233;  x</t>"
@@ -404,8 +612,43 @@ mod tests {
     }
 
     #[test]
-    fn keeps_declared_entities_for_the_parser() {
-        let doc = "<!DOCTYPE r [<!ENTITY x \"y\">]><r>&x;</r>";
-        assert_eq!(repair_xml(doc), doc);
+    fn internal_entities_are_expanded_external_ones_dropped() {
+        let doc = "<!DOCTYPE r [<!ENTITY x \"y&amp;&eacute;\"><!ENTITY z \"&x;&x;\"><!ENTITY e SYSTEM \"file:///etc/passwd\"><!ENTITY % p SYSTEM \"http://127.0.0.1:9/\"> %p;]><r a=\"&x;\">&z;|&e;|&nope;</r>";
+        assert_eq!(
+            repair_xml(doc).unwrap(),
+            "<r a=\"y&amp;é\">y&amp;éy&amp;é||&amp;nope;</r>"
+        );
+        assert_eq!(
+            repair_xml("<!DOCTYPE rss><rss/>").unwrap(),
+            "<rss version=\"2.0\"/>"
+        );
+    }
+
+    #[test]
+    fn entity_bombs_fail_fast() {
+        let mut laughs = String::from("<!DOCTYPE l [<!ENTITY lol \"lol\">");
+        for i in 1..10 {
+            let prev = if i == 1 {
+                "lol".to_string()
+            } else {
+                format!("lol{}", i - 1)
+            };
+            laughs.push_str(&format!(
+                "<!ENTITY lol{i} \"{}\">",
+                format!("&{prev};").repeat(10)
+            ));
+        }
+        laughs.push_str("]><l>&lol9;</l>");
+        let started = std::time::Instant::now();
+        assert!(repair_xml(&laughs).is_err());
+        let big = "x".repeat(10_000);
+        let quadratic = format!(
+            "<!DOCTYPE q [<!ENTITY a \"{big}\">]><q>{}</q>",
+            "&a;".repeat(10_000)
+        );
+        assert!(repair_xml(&quadratic).is_err());
+        let looping = "<!DOCTYPE q [<!ENTITY a \"&b;\"><!ENTITY b \"&a;\">]><q>&a;</q>";
+        assert!(repair_xml(looping).is_err());
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 }

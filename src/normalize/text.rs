@@ -13,6 +13,93 @@ use super::repair::strip_illegal;
 pub const MAX_HTML_BYTES: usize = 256 * 1024;
 /// Titles longer than this are cut with an ellipsis.
 pub const MAX_TITLE_CHARS: usize = 400;
+/// HTML nested deeper than this is flattened before sanitizing (ammonia is quadratic in depth).
+pub const MAX_HTML_DEPTH: usize = 100;
+
+/// Elements that never have content, so never deepen the tree.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
+
+/// Drops the tags (keeping their text) of elements nested deeper than `max`, so that the
+/// sanitizer's cost stays linear. A cheap scan, not a parser: the sanitizer still fixes
+/// whatever structure is left.
+pub fn flatten_deep_html(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    // Cheap exit: fewer tags than the limit cannot nest deeper than it.
+    if s.bytes().filter(|b| *b == b'<').count() <= max {
+        return s.into();
+    }
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut depth = 0usize;
+    // Start tags dropped because too deep, whose end tags must be dropped too.
+    let mut dropped = 0usize;
+    let mut flattened = false;
+    let mut i = 0;
+    let mut copied = 0;
+    while let Some(off) = s[i..].find('<') {
+        let lt = i + off;
+        let rest = &s[lt..];
+        // Find the end of this markup (quotes respected inside tags).
+        let end = if rest.starts_with("<!--") {
+            rest.find("-->").map(|e| lt + e + 3)
+        } else {
+            let mut quote: Option<u8> = None;
+            let mut found = None;
+            for (k, &b) in bytes[lt + 1..].iter().enumerate() {
+                match (quote, b) {
+                    (Some(q), b) if b == q => quote = None,
+                    (Some(_), _) => {}
+                    (None, b'"' | b'\'') => quote = Some(b),
+                    (None, b'>') => {
+                        found = Some(lt + 1 + k + 1);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            found
+        };
+        let Some(end) = end else { break };
+        let tag = &s[lt..end];
+        let closing = tag.starts_with("</");
+        let name: String = tag[if closing { 2 } else { 1 }..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let mut keep = true;
+        if !name.is_empty() {
+            if closing {
+                if dropped > 0 {
+                    dropped -= 1;
+                    keep = false;
+                } else {
+                    depth = depth.saturating_sub(1);
+                }
+            } else if !tag.ends_with("/>") && !VOID.contains(&name.as_str()) {
+                if depth >= max {
+                    dropped += 1;
+                    keep = false;
+                } else {
+                    depth += 1;
+                }
+            }
+        }
+        if !keep {
+            out.push_str(&s[copied..lt]);
+            copied = end;
+            flattened = true;
+        }
+        i = end;
+    }
+    if !flattened {
+        return s.into();
+    }
+    out.push_str(&s[copied..]);
+    out.into()
+}
 
 /// Collapses runs of whitespace to one space and trims.
 pub fn collapse_whitespace(s: &str) -> String {
@@ -29,7 +116,10 @@ pub fn collapse_whitespace(s: &str) -> String {
 /// Turns a title-like string (maybe HTML, maybe with entities) into plain NFC text.
 pub fn plain_text(s: &str) -> String {
     let s = if s.contains(['<', '&']) {
-        html_to_text(&truncate_bytes(s, MAX_HTML_BYTES))
+        html_to_text(&flatten_deep_html(
+            &truncate_bytes(s, MAX_HTML_BYTES),
+            MAX_HTML_DEPTH,
+        ))
     } else {
         s.to_string()
     };
@@ -72,14 +162,40 @@ fn html_to_text(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// Whether a URL (as an attribute value, entities already decoded) would run script or
+/// embed a document: `javascript:`, `vbscript:`, `data:` — however it is split by whitespace
+/// or control characters, or spelled with `&colon;`.
+pub fn is_dangerous_url(value: &str) -> bool {
+    let squeezed: String = value
+        .replace("&colon;", ":")
+        .replace("&#58;", ":")
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    ["javascript:", "vbscript:", "livescript:", "data:"]
+        .iter()
+        .any(|s| squeezed.starts_with(s) || squeezed.contains(&format!("/{s}")))
+}
+
 /// Sanitizes an HTML fragment: a safe subset of tags and attributes, URLs made absolute
 /// against `base` (and dropped when they cannot be), only http/https/mailto links, NFC text.
 pub fn sanitize_html(s: &str, base: Option<&Url>) -> String {
     let input = truncate_bytes(s, MAX_HTML_BYTES);
+    let input = flatten_deep_html(&input, MAX_HTML_DEPTH);
     let mut b = ammonia::Builder::default();
     b.url_schemes(HashSet::from(["http", "https", "mailto"]))
         .link_rel(Some("noopener noreferrer nofollow"))
-        .strip_comments(true);
+        .strip_comments(true)
+        .attribute_filter(|_element, attribute, value| {
+            if matches!(attribute, "href" | "src" | "cite" | "longdesc" | "srcset")
+                && is_dangerous_url(value)
+            {
+                None
+            } else {
+                Some(value.into())
+            }
+        });
     match base {
         Some(base) if matches!(base.scheme(), "http" | "https") => {
             b.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
@@ -150,5 +266,27 @@ mod tests {
             !got.contains("href=\"/x\"") && !got.contains("y.png"),
             "{got}"
         );
+    }
+
+    #[test]
+    fn deep_html_is_flattened_quickly() {
+        let deep = format!(
+            "<p>Deep HTML follows.</p>{}innermost text{}",
+            "<div>".repeat(20_000),
+            "</div>".repeat(20_000)
+        );
+        let started = std::time::Instant::now();
+        let got = sanitize_html(&deep, None);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(got.contains("Deep HTML follows.") && got.contains("innermost text"));
+        assert!(got.matches("<div>").count() <= MAX_HTML_DEPTH);
+        // Shallow HTML is left alone.
+        let shallow = "<div><p a=\"x>y\">t</p><br></div>";
+        assert_eq!(flatten_deep_html(shallow, 2), shallow);
+        assert_eq!(flatten_deep_html("<b><i><u>x</u></i></b>", 1), "<b>x</b>");
     }
 }

@@ -154,7 +154,7 @@ pub fn write_config(dir: &Path, feeds: &[FeedEntry], extra: &str) -> PathBuf {
     let mut toml = String::new();
     toml.push_str("[server]\nlisten = \"127.0.0.1:0\"\nbase_url = \"http://news.test\"\n\n");
     toml.push_str("[storage]\npath = \"data/bantin.db\"\n\n");
-    toml.push_str("[poll]\ninterval = \"15m\"\ntimeout = \"10s\"\nconcurrency = 4\nallow_private = [\"127.0.0.1\"]\n\n");
+    toml.push_str("[poll]\ninterval = \"15m\"\ntimeout = \"10s\"\nconcurrency = 4\nhost_gap = \"0s\"\nallow_private = [\"127.0.0.1\"]\n\n");
     toml.push_str("[classify]\nlanguages = [\"vi\", \"en\", \"id\"]\n\n");
     toml.push_str(extra);
     toml.push('\n');
