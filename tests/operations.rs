@@ -609,3 +609,78 @@ fn opml_import_export_round_trip() {
     assert_eq!(back, want);
     assert!(bantin::admin::parse_opml("<html><body>no</body></html>").is_err());
 }
+
+fn item(key: &str, published: chrono::DateTime<chrono::Utc>) -> bantin::model::Item {
+    bantin::model::Item {
+        key: key.into(),
+        guid: Some(key.into()),
+        link: Some(format!("http://example.test/{key}")),
+        title: format!("Tin {key}"),
+        summary: None,
+        content: None,
+        author: None,
+        source_categories: vec![],
+        image: None,
+        enclosure: None,
+        published: Some(published),
+        updated: None,
+        declared_lang: None,
+        lang: Some("vi".into()),
+        categories: vec![],
+    }
+}
+
+#[test]
+fn retention_prunes_old_items_in_batches_but_keeps_each_feeds_newest() {
+    use chrono::{Duration as D, Utc};
+    let dir = tempfile::tempdir().unwrap();
+    let store = bantin::store::Store::open(&dir.path().join("r.db")).unwrap();
+    let long_ago = Utc::now() - D::days(400);
+    let record = bantin::store::FetchRecord {
+        status: "200".into(),
+        ..Default::default()
+    };
+    // Feed A: 30 items seen 400 days ago; feed B: 5 old items and 3 recent ones.
+    let a: Vec<_> = (0..30)
+        .map(|i| item(&format!("a{i}"), long_ago + D::minutes(i)))
+        .collect();
+    store
+        .apply_fetch("A", &record, &Default::default(), &a, long_ago)
+        .unwrap();
+    let b_old: Vec<_> = (0..5)
+        .map(|i| item(&format!("b{i}"), long_ago + D::minutes(i)))
+        .collect();
+    store
+        .apply_fetch("B", &record, &Default::default(), &b_old, long_ago)
+        .unwrap();
+    let b_new: Vec<_> = (5..8)
+        .map(|i| item(&format!("b{i}"), Utc::now() - D::hours(i)))
+        .collect();
+    store
+        .apply_fetch("B", &record, &Default::default(), &b_new, Utc::now())
+        .unwrap();
+    assert_eq!(store.item_count().unwrap(), 38);
+
+    // Keep 180 days but never fewer than 10 per feed; batches of 7 exercise the loop.
+    let deleted = store.prune(180, 10, 7, Utc::now()).unwrap();
+    assert_eq!(
+        deleted, 20,
+        "A keeps its newest 10; B keeps all 8 (under the minimum)"
+    );
+    let items = store.all_items().unwrap();
+    assert_eq!(items.iter().filter(|i| i.feed == "A").count(), 10);
+    let mut kept: Vec<String> = items
+        .iter()
+        .filter(|i| i.feed == "A")
+        .map(|i| i.key.clone())
+        .collect();
+    kept.sort();
+    let mut newest: Vec<String> = (20..30).map(|i| format!("a{i}")).collect();
+    newest.sort();
+    assert_eq!(kept, newest, "the newest 10 of A survive");
+    assert_eq!(items.iter().filter(|i| i.feed == "B").count(), 8);
+    // Nothing recent is ever pruned, whatever the minimum.
+    let deleted = store.prune(180, 0, 100, Utc::now()).unwrap();
+    assert_eq!(deleted, 15);
+    assert_eq!(store.all_items().unwrap().len(), 3);
+}
