@@ -18,3 +18,4 @@ pub mod render;
 pub mod schedule;
 pub mod server;
 pub mod store;
+pub mod story;

@@ -4,13 +4,16 @@
 //! Times are stored as Unix seconds. Every write of one fetch happens in one `BEGIN IMMEDIATE`
 //! transaction, so a reader (or a crash) never sees half a fetch.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use crate::dedup::canonical_url;
 use crate::model::{Enclosure, FeedMeta, FeedStatus, Item, StoredItem, UpsertCounts};
+use crate::story::{self, Candidate, Profile, Rule};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -39,7 +42,8 @@ pub enum StoreError {
 }
 
 /// Migrations, applied in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE feeds (
     id                 INTEGER PRIMARY KEY,
     name               TEXT NOT NULL UNIQUE,
@@ -90,7 +94,31 @@ CREATE TABLE item_categories (
     PRIMARY KEY (item_id, category)
 );
 CREATE INDEX item_categories_by_category ON item_categories (category, item_id);
-"#];
+"#,
+    // Curation (issue 3): what story clustering and `bantin explain` need. Self-contained so
+    // it can run after any other migration.
+    r#"
+ALTER TABLE items ADD COLUMN declared_lang TEXT;
+ALTER TABLE items ADD COLUMN canonical_url TEXT;
+ALTER TABLE items ADD COLUMN story_text TEXT;
+ALTER TABLE items ADD COLUMN story_rule TEXT;
+ALTER TABLE items ADD COLUMN story_score REAL;
+ALTER TABLE items ADD COLUMN story_match INTEGER;
+CREATE INDEX items_by_story ON items (story);
+CREATE INDEX items_by_canonical_url ON items (canonical_url) WHERE canonical_url IS NOT NULL;
+CREATE TABLE story_terms (
+    term    INTEGER NOT NULL,
+    day     INTEGER NOT NULL,
+    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    PRIMARY KEY (term, day, item_id)
+) WITHOUT ROWID;
+CREATE INDEX story_terms_by_item ON story_terms (item_id);
+CREATE TABLE story_df (
+    term INTEGER PRIMARY KEY,
+    df   INTEGER NOT NULL
+);
+"#,
+];
 
 /// A handle to the database. Cheap to clone; calls block, so async code runs them on a
 /// blocking thread.
@@ -238,8 +266,18 @@ impl Store {
             ],
         )?;
         let mut counts = UpsertCounts::default();
+        // Names the source is known by, to strip ` | Outlet` decorations from headlines.
+        let mut outlets: Vec<String> = vec![feed.to_string()];
+        outlets.extend(meta.title.clone());
+        outlets.extend(
+            meta.site_link
+                .as_deref()
+                .and_then(|l| url::Url::parse(l).ok())
+                .and_then(|u| u.host_str().map(str::to_string)),
+        );
+        let mut clusterer = Clusterer::new(outlets);
         for item in items {
-            match upsert_item(&tx, feed_id, item, now)? {
+            match upsert_item(&tx, feed_id, item, now, &mut clusterer)? {
                 Upserted::New => counts.new += 1,
                 Upserted::Updated => counts.updated += 1,
                 Upserted::Unchanged => counts.unchanged += 1,
@@ -401,6 +439,7 @@ fn upsert_item(
     feed_id: i64,
     item: &Item,
     now: DateTime<Utc>,
+    clusterer: &mut Clusterer,
 ) -> Result<Upserted, StoreError> {
     let hash = content_hash(item);
     let existing: Option<(i64, String, i64)> = tx
@@ -461,9 +500,7 @@ fn upsert_item(
                 hash
             ])?;
             let id = tx.last_insert_rowid();
-            // Until stories are clustered across sources, each item is its own story.
-            tx.prepare_cached("UPDATE items SET story = ?1 WHERE id = ?1")?
-                .execute([id])?;
+            clusterer.assign(tx, id, item, published)?;
             id
         }
         Some((id, _, _)) => {
@@ -510,6 +547,195 @@ fn upsert_item(
     } else {
         Upserted::Updated
     })
+}
+
+/// Story assignment for the new items of one fetch (see `story`): finds candidates through
+/// the `story_terms` index (same language-specific words, ±2 days), scores them with the
+/// document frequencies of `story_df`, and records the decision on the item.
+struct Clusterer {
+    outlets: Vec<String>,
+    /// Document frequencies read during this transaction, by term id.
+    df: HashMap<i64, u64>,
+}
+
+impl Clusterer {
+    fn new(outlets: Vec<String>) -> Clusterer {
+        Clusterer {
+            outlets,
+            df: HashMap::new(),
+        }
+    }
+
+    fn df(&mut self, tx: &Transaction, term: i64) -> Result<u64, StoreError> {
+        if let Some(d) = self.df.get(&term) {
+            return Ok(*d);
+        }
+        let d: i64 = tx
+            .prepare_cached("SELECT df FROM story_df WHERE term = ?1")?
+            .query_row([term], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+        self.df.insert(term, d as u64);
+        Ok(d as u64)
+    }
+
+    fn bump_df(&mut self, tx: &Transaction, term: i64) -> Result<(), StoreError> {
+        let d = self.df(tx, term)? + 1;
+        tx.prepare_cached(
+            "INSERT INTO story_df (term, df) VALUES (?1, 1)
+             ON CONFLICT (term) DO UPDATE SET df = df + 1",
+        )?
+        .execute([term])?;
+        self.df.insert(term, d);
+        Ok(())
+    }
+
+    /// Decides the story of the new item `id` and indexes it.
+    fn assign(
+        &mut self,
+        tx: &Transaction,
+        id: i64,
+        item: &Item,
+        published: i64,
+    ) -> Result<(), StoreError> {
+        let lang = item.lang.clone().unwrap_or_else(|| "und".to_string());
+        let outlets: Vec<&str> = self.outlets.iter().map(String::as_str).collect();
+        let headline = story::strip_decorations(&item.title, &outlets);
+        let summary = item
+            .summary
+            .as_deref()
+            .map(crate::normalize::text::plain_text)
+            .unwrap_or_default();
+        let text = story::story_text(&headline, &summary);
+        let (headline, summary) = story::split_story_text(&text);
+        let profile = Profile::new(&lang, headline, summary);
+        let canonical = item.link.as_deref().and_then(canonical_url);
+
+        // Document frequencies include this item.
+        self.bump_df(tx, story::count_id(&lang))?;
+        for f in profile.features.keys() {
+            self.bump_df(tx, story::term_id(&lang, f))?;
+        }
+
+        // 1. The same article (canonical URL) from any feed.
+        let mut decision: Option<(i64, Rule, f64, Option<i64>)> = None;
+        if let Some(url) = &canonical {
+            decision = tx
+                .prepare_cached(
+                    "SELECT id, story FROM items WHERE canonical_url = ?1 AND id != ?2
+                     ORDER BY id LIMIT 1",
+                )?
+                .query_row(params![url, id], |r| {
+                    let (mid, st): (i64, Option<i64>) = (r.get(0)?, r.get(1)?);
+                    Ok((st.unwrap_or(mid), Rule::Url, 1.0, Some(mid)))
+                })
+                .optional()?;
+        }
+
+        // 2. Similar text in the same language within the window.
+        let terms: Vec<i64> = profile
+            .index_terms()
+            .into_iter()
+            .map(|t| story::term_id(&lang, t))
+            .collect();
+        let day = story::day_of(published);
+        let span = story::WINDOW_SECS / 86_400 + 1;
+        if decision.is_none() {
+            let mut shared: HashMap<i64, usize> = HashMap::new();
+            {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT item_id FROM story_terms WHERE term = ?1 AND day BETWEEN ?2 AND ?3
+                     LIMIT ?4",
+                )?;
+                for term in &terms {
+                    let ids: Vec<i64> = stmt
+                        .query_map(
+                            params![term, day - span, day + span, story::MAX_POSTING as i64 + 1],
+                            |r| r.get(0),
+                        )?
+                        .collect::<Result<_, _>>()?;
+                    // A word this common in the window identifies nothing.
+                    if ids.len() > story::MAX_POSTING {
+                        continue;
+                    }
+                    for i in ids {
+                        *shared.entry(i).or_default() += 1;
+                    }
+                }
+            }
+            let mut ranked: Vec<(i64, usize)> =
+                shared.into_iter().filter(|(i, _)| *i != id).collect();
+            ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+            ranked.truncate(story::MAX_CANDIDATES);
+            let mut candidates = Vec::with_capacity(ranked.len());
+            {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT story, published, lang, story_text FROM items WHERE id = ?1",
+                )?;
+                for (cid, _) in &ranked {
+                    let row: Option<(Option<i64>, i64, Option<String>, Option<String>)> = stmt
+                        .query_row([cid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                        .optional()?;
+                    let Some((st, pubd, clang, Some(ctext))) = row else {
+                        continue;
+                    };
+                    let clang = clang.unwrap_or_else(|| "und".to_string());
+                    if clang != lang || (pubd - published).abs() > story::WINDOW_SECS {
+                        continue;
+                    }
+                    let (h, s) = story::split_story_text(&ctext);
+                    candidates.push(Candidate {
+                        id: *cid,
+                        story: st.unwrap_or(*cid),
+                        published: pubd,
+                        profile: Profile::new(&clang, h, s),
+                    });
+                }
+            }
+            let n = self.df(tx, story::count_id(&lang))?;
+            let mut failed: Option<StoreError> = None;
+            let mut idf = |f: &str| -> f64 {
+                match self.df(tx, story::term_id(&lang, f)) {
+                    Ok(d) => story::idf(d, n),
+                    Err(e) => {
+                        failed.get_or_insert(e);
+                        0.0
+                    }
+                }
+            };
+            let best = story::best_match(&profile, published, &candidates, &mut idf);
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            if let Some((i, score)) = best {
+                let c = &candidates[i];
+                decision = Some((c.story, Rule::Text, score, Some(c.id)));
+            }
+        }
+        let (story_id, rule, score, matched) = decision.unwrap_or((id, Rule::New, 0.0, None));
+        tx.prepare_cached(
+            "UPDATE items SET story = ?2, story_rule = ?3, story_score = ?4, story_match = ?5,
+               canonical_url = ?6, story_text = ?7, declared_lang = ?8
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            story_id,
+            rule.as_str(),
+            score,
+            matched,
+            canonical,
+            text,
+            item.declared_lang
+        ])?;
+        let mut stmt = tx.prepare_cached(
+            "INSERT OR IGNORE INTO story_terms (term, day, item_id) VALUES (?1, ?2, ?3)",
+        )?;
+        for term in terms {
+            stmt.execute(params![term, day, id])?;
+        }
+        Ok(())
+    }
 }
 
 const FEED_STATUS_SQL: &str = "SELECT f.name, f.url, f.title, f.site_link, f.etag, f.last_modified,
