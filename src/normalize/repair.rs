@@ -187,7 +187,11 @@ pub fn repair_xml(text: &str) -> String {
     let text = fix_root(text);
     let text = demoronize(&text);
     let text: &str = &text;
-    let declares_entities = text[..text.len().min(4096)].contains("<!ENTITY");
+    let mut head = text.len().min(4096);
+    while !text.is_char_boundary(head) {
+        head -= 1;
+    }
+    let declares_entities = text[..head].contains("<!ENTITY");
     let mut out = String::with_capacity(text.len() + 64);
     let mut rest = text;
     while let Some(pos) = rest.find(|c: char| c == '&' || !is_xml_char(c)) {
@@ -371,6 +375,13 @@ fn drop_declaration(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multibyte_character_across_the_entity_probe_does_not_panic() {
+        // 'ư' is two bytes; put it across byte 4096.
+        let doc = format!("<rss>{}ư</rss>", "a".repeat(4095 - 5));
+        assert!(repair_xml(&doc).contains('ư'));
+    }
 
     #[test]
     fn repairs_what_readers_recover() {
