@@ -32,7 +32,7 @@ use crate::model::{FeedMeta, Item};
 use crate::normalize::text::plain_text;
 
 /// Score of a source label that maps onto a category.
-pub const LABEL_SCORE: f64 = 2.0;
+pub const LABEL_SCORE: f64 = 1.5;
 /// Score of each distinct keyword found in the title.
 pub const TITLE_KEYWORD_SCORE: f64 = 2.0;
 /// Score of each distinct keyword found only in the summary.
@@ -130,6 +130,27 @@ pub fn words(s: &str) -> Vec<String> {
 
 fn contains_phrase(haystack: &[String], phrase: &[String]) -> bool {
     !phrase.is_empty() && haystack.windows(phrase.len()).any(|w| w == phrase)
+}
+
+/// Whether `word` is `keyword` or one of its regular English inflections (`flood` matches
+/// `floods`, `flooded`, `flooding`).
+fn inflects(word: &str, keyword: &str) -> bool {
+    word == keyword
+        || (keyword.chars().count() >= 3
+            && word
+                .strip_prefix(keyword)
+                .is_some_and(|rest| matches!(rest, "s" | "es" | "ed" | "d" | "ing" | "er" | "ers")))
+}
+
+/// [`contains_phrase`] with English inflections allowed on each word.
+fn contains_phrase_in(lang: &str, haystack: &[String], phrase: &[String]) -> bool {
+    if lang != "en" {
+        return contains_phrase(haystack, phrase);
+    }
+    !phrase.is_empty()
+        && haystack
+            .windows(phrase.len())
+            .any(|w| w.iter().zip(phrase).all(|(a, b)| inflects(a, b)))
 }
 
 /// A declared language tag that actually declares something.
@@ -283,13 +304,13 @@ impl Classifier {
                 if klang != lang {
                     continue;
                 }
-                if contains_phrase(&title_words, kw) {
+                if contains_phrase_in(lang, &title_words, kw) {
                     add(
                         id,
                         TITLE_KEYWORD_SCORE,
                         format!("keyword \"{written}\" in the title"),
                     );
-                } else if contains_phrase(&summary_words, kw) {
+                } else if contains_phrase_in(lang, &summary_words, kw) {
                     add(
                         id,
                         SUMMARY_KEYWORD_SCORE,
@@ -319,6 +340,17 @@ mod tests {
         assert!(contains_phrase(&w, &words("bóng đá")));
         assert!(!contains_phrase(&w, &words("bóng da")));
         assert!(!contains_phrase(&words("football-like"), &words("foot")));
+        assert!(contains_phrase_in(
+            "en",
+            &words("Floods hit"),
+            &words("flood")
+        ));
+        assert!(!contains_phrase_in(
+            "en",
+            &words("floodwaters"),
+            &words("flood")
+        ));
+        assert!(!contains_phrase_in("vi", &words("lũs"), &words("lũ")));
     }
 
     fn config() -> Config {

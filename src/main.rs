@@ -62,6 +62,11 @@ enum Command {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// Explain an item's language, categories and story.
+    Explain {
+        /// The item's id (from `items --json`), link or guid.
+        item: String,
+    },
     /// Show each feed's fetch state.
     Feeds {
         /// One JSON object per line.
@@ -111,6 +116,7 @@ async fn run(cli: Cli) -> Result<()> {
             bantin::commands::items(&config, json, limit, &mut stdout).await
         }
         Command::Feeds { json } => bantin::commands::feeds(&config, json, &mut stdout).await,
+        Command::Explain { item } => bantin::commands::explain(&config, &item, &mut stdout).await,
         Command::Run { listen } => {
             drop(stdout);
             let addr = listen.unwrap_or(config.server.listen);

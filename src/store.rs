@@ -104,6 +104,7 @@ ALTER TABLE items ADD COLUMN story_text TEXT;
 ALTER TABLE items ADD COLUMN story_rule TEXT;
 ALTER TABLE items ADD COLUMN story_score REAL;
 ALTER TABLE items ADD COLUMN story_match INTEGER;
+ALTER TABLE items ADD COLUMN own_categories TEXT;
 CREATE INDEX items_by_story ON items (story);
 CREATE INDEX items_by_canonical_url ON items (canonical_url) WHERE canonical_url IS NOT NULL;
 CREATE TABLE story_terms (
@@ -136,6 +137,26 @@ pub struct FetchRecord {
     pub body_hash: Option<String>,
     /// e.g. "200", "304", "file".
     pub status: String,
+}
+
+/// What clustering and classification recorded about one item.
+#[derive(Debug, Clone)]
+pub struct CurationRecord {
+    /// `new`, `url` or `text` (see `story::Rule`).
+    pub story_rule: String,
+    pub story_score: f64,
+    /// The earlier item it was matched to.
+    pub story_match: Option<i64>,
+    pub declared_lang: Option<String>,
+    /// Decoration-free headline, newline, summary text (see `story::story_text`).
+    pub story_text: Option<String>,
+    pub source_categories: Vec<String>,
+    /// The categories the item earned on its own (before the story's vote).
+    pub own_categories: Vec<String>,
+    /// The channel's declared language.
+    pub channel_lang: Option<String>,
+    pub feed_title: Option<String>,
+    pub feed_site: Option<String>,
 }
 
 /// Which items an output shows.
@@ -369,6 +390,87 @@ impl Store {
         })
     }
 
+    /// Every item of the given stories, oldest first.
+    pub fn story_members(&self, stories: &[i64]) -> Result<Vec<StoredItem>, StoreError> {
+        let conn = self.conn();
+        let mut out = Vec::new();
+        for chunk in stories.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+            let sql = format!(
+                "{ITEM_SQL} WHERE i.story IN ({}) ORDER BY i.published, i.id",
+                marks.join(", ")
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(chunk), stored_item_row)?;
+            for r in rows {
+                out.push(r?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The item a user means by `key`: its id, its link (exactly or up to tracking
+    /// parameters and `www.`), or its guid.
+    pub fn find_item(&self, key: &str) -> Result<Option<StoredItem>, StoreError> {
+        let conn = self.conn();
+        if let Ok(id) = key.trim().parse::<i64>() {
+            let mut stmt = conn.prepare_cached(&format!("{ITEM_SQL} WHERE i.id = ?1"))?;
+            if let Some(item) = stmt.query_row([id], stored_item_row).optional()? {
+                return Ok(Some(item));
+            }
+        }
+        let canonical = canonical_url(key).unwrap_or_default();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{ITEM_SQL} WHERE i.link = ?1 OR i.canonical_url = ?2 OR i.guid = ?1
+             ORDER BY i.link = ?1 OR i.guid = ?1 DESC, i.id LIMIT 1"
+        ))?;
+        Ok(stmt
+            .query_row(params![key.trim(), canonical], stored_item_row)
+            .optional()?)
+    }
+
+    /// What clustering and classification recorded about an item (for `bantin explain`).
+    pub fn curation_record(&self, id: i64) -> Result<Option<CurationRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT i.story_rule, i.story_score, i.story_match, i.declared_lang, i.story_text,
+                    i.source_categories, COALESCE(i.own_categories, i.categories), f.lang,
+                    f.title, f.site_link
+             FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.id = ?1",
+        )?;
+        Ok(stmt
+            .query_row([id], |r| {
+                let json = |s: String| serde_json::from_str::<Vec<String>>(&s).unwrap_or_default();
+                Ok(CurationRecord {
+                    story_rule: r
+                        .get::<_, Option<String>>(0)?
+                        .unwrap_or_else(|| "new".into()),
+                    story_score: r.get::<_, Option<f64>>(1)?.unwrap_or(0.0),
+                    story_match: r.get(2)?,
+                    declared_lang: r.get(3)?,
+                    story_text: r.get(4)?,
+                    source_categories: json(r.get(5)?),
+                    own_categories: json(r.get(6)?),
+                    channel_lang: r.get(7)?,
+                    feed_title: r.get(8)?,
+                    feed_site: r.get(9)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Document frequencies of clustering features (by `story::term_id`), 0 when unseen.
+    pub fn story_df(&self, terms: &[i64]) -> Result<HashMap<i64, u64>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT df FROM story_df WHERE term = ?1")?;
+        let mut out = HashMap::new();
+        for t in terms {
+            let d: Option<i64> = stmt.query_row([t], |r| r.get(0)).optional()?;
+            out.insert(*t, d.unwrap_or(0) as u64);
+        }
+        Ok(out)
+    }
+
     pub fn item_count(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn()
@@ -499,9 +601,7 @@ fn upsert_item(
                 sort_at,
                 hash
             ])?;
-            let id = tx.last_insert_rowid();
-            clusterer.assign(tx, id, item, published)?;
-            id
+            tx.last_insert_rowid()
         }
         Some((id, _, _)) => {
             tx.prepare_cached(
@@ -542,11 +642,67 @@ fn upsert_item(
     for (rank, c) in item.categories.iter().enumerate() {
         stmt.execute(params![item_id, c, rank as i64])?;
     }
+    tx.prepare_cached("UPDATE items SET own_categories = ?2 WHERE id = ?1")?
+        .execute(params![item_id, categories])?;
+    if is_new {
+        clusterer.assign(tx, item_id, item, published)?;
+    }
+    apply_story_categories(tx, item_id)?;
     Ok(if is_new {
         Upserted::New
     } else {
         Upserted::Updated
     })
+}
+
+/// Gives every item of `item_id`'s story the story's categories: each member votes for its
+/// own categories (2 for its primary, 1 for the others); categories with at least half the
+/// best vote are kept, best first. Outlets report one event under one heading, and a terse
+/// headline ("Hà Nội mù mịt") gets the category its better-worded siblings earned.
+fn apply_story_categories(tx: &Transaction, item_id: i64) -> Result<(), StoreError> {
+    let members: Vec<(i64, String)> = tx
+        .prepare_cached(
+            "SELECT id, COALESCE(own_categories, categories) FROM items
+             WHERE story = (SELECT story FROM items WHERE id = ?1)
+             ORDER BY published, id",
+        )?
+        .query_map([item_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    if members.len() < 2 {
+        return Ok(());
+    }
+    let mut votes: Vec<(String, u32)> = Vec::new();
+    for (_, cats) in &members {
+        let cats: Vec<String> = serde_json::from_str(cats).unwrap_or_default();
+        for (rank, c) in cats.iter().enumerate() {
+            let v = if rank == 0 { 2 } else { 1 };
+            match votes.iter_mut().find(|(id, _)| id == c) {
+                Some((_, n)) => *n += v,
+                None => votes.push((c.clone(), v)),
+            }
+        }
+    }
+    votes.sort_by(|a, b| b.1.cmp(&a.1)); // stable: ties keep the earliest member's order
+    let top = votes.first().map_or(0, |v| v.1);
+    let story_categories: Vec<String> = votes
+        .into_iter()
+        .filter(|(_, n)| *n * 2 >= top)
+        .map(|(c, _)| c)
+        .collect();
+    let json = serde_json::to_string(&story_categories).unwrap_or_default();
+    for (id, _) in &members {
+        tx.prepare_cached("UPDATE items SET categories = ?2 WHERE id = ?1")?
+            .execute(params![id, json])?;
+        tx.prepare_cached("DELETE FROM item_categories WHERE item_id = ?1")?
+            .execute([id])?;
+        let mut stmt = tx.prepare_cached(
+            "INSERT OR IGNORE INTO item_categories (item_id, category, rank) VALUES (?1, ?2, ?3)",
+        )?;
+        for (rank, c) in story_categories.iter().enumerate() {
+            stmt.execute(params![id, c, rank as i64])?;
+        }
+    }
+    Ok(())
 }
 
 /// Story assignment for the new items of one fetch (see `story`): finds candidates through

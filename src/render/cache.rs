@@ -12,6 +12,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 
 use super::catalog::{self, OutputSpec};
+use super::stories::Related;
 use super::{Context, Format};
 use crate::config::Config;
 use crate::model::StoredItem;
@@ -76,7 +77,7 @@ pub struct RenderCache {
 }
 
 /// Applies an output's `include`/`exclude` keyword filters (case-insensitive, on title and
-/// summary) and its limit.
+/// summary).
 fn filter(spec: &OutputSpec, items: Vec<StoredItem>) -> Vec<StoredItem> {
     if spec.include.is_empty() && spec.exclude.is_empty() {
         return items;
@@ -108,8 +109,35 @@ fn filter(spec: &OutputSpec, items: Vec<StoredItem>) -> Vec<StoredItem> {
             (include.is_empty() || include.iter().any(|k| has(&words, k)))
                 && !exclude.iter().any(|k| has(&words, k))
         })
-        .take(spec.limit)
         .collect()
+}
+
+/// The items of one output: filtered, one per story (its canonical item), stories carried
+/// by fewer than `min_sources` outlets dropped, at most `limit`; with the other outlets of
+/// each story.
+pub fn select(
+    store: &Store,
+    config: &Config,
+    spec: &OutputSpec,
+) -> Result<(Vec<StoredItem>, Vec<Vec<Related>>), StoreError> {
+    let items = filter(spec, store.query_items(&spec.query())?);
+    let mut story_ids: Vec<i64> = Vec::new();
+    for i in &items {
+        if !story_ids.contains(&i.story) {
+            story_ids.push(i.story);
+        }
+        if story_ids.len() >= spec.limit * 4 {
+            break;
+        }
+    }
+    let members = store.story_members(&story_ids)?;
+    Ok(super::stories::collapse(
+        config,
+        &items,
+        &members,
+        spec.min_sources,
+        spec.limit,
+    ))
 }
 
 impl RenderCache {
@@ -132,10 +160,10 @@ impl RenderCache {
         let mut docs = HashMap::new();
         let mut latest: Vec<(String, Vec<StoredItem>)> = Vec::new();
         for spec in &outputs {
-            let items = filter(spec, store.query_items(&spec.query())?);
+            let (items, related) = select(store, config, spec)?;
             for format in Format::ALL {
                 let key = format!("{}.{}", spec.path, format.extension());
-                let body = super::render(&ctx, spec, &items, format);
+                let body = super::render_stories(&ctx, spec, &items, &related, format);
                 let doc = match previous.docs.get(&key) {
                     Some(old) if old.body == body.as_bytes() => old.clone(),
                     _ => Arc::new(Rendered::new(
