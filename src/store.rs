@@ -105,6 +105,7 @@ ALTER TABLE items ADD COLUMN story_rule TEXT;
 ALTER TABLE items ADD COLUMN story_score REAL;
 ALTER TABLE items ADD COLUMN story_match INTEGER;
 ALTER TABLE items ADD COLUMN own_categories TEXT;
+ALTER TABLE items ADD COLUMN story_norm REAL;
 CREATE INDEX items_by_story ON items (story);
 CREATE INDEX items_by_canonical_url ON items (canonical_url) WHERE canonical_url IS NOT NULL;
 CREATE TABLE story_terms (
@@ -736,13 +737,13 @@ impl Clusterer {
     }
 
     fn bump_df(&mut self, tx: &Transaction, term: i64) -> Result<(), StoreError> {
-        let d = self.df(tx, term)? + 1;
-        tx.prepare_cached(
-            "INSERT INTO story_df (term, df) VALUES (?1, 1)
-             ON CONFLICT (term) DO UPDATE SET df = df + 1",
-        )?
-        .execute([term])?;
-        self.df.insert(term, d);
+        let d: i64 = tx
+            .prepare_cached(
+                "INSERT INTO story_df (term, df) VALUES (?1, 1)
+                 ON CONFLICT (term) DO UPDATE SET df = df + 1 RETURNING df",
+            )?
+            .query_row([term], |r| r.get(0))?;
+        self.df.insert(term, d as u64);
         Ok(())
     }
 
@@ -769,9 +770,19 @@ impl Clusterer {
 
         // Document frequencies include this item.
         self.bump_df(tx, story::count_id(&lang))?;
+        let mut ids: HashMap<&str, i64> = HashMap::with_capacity(profile.features.len());
         for f in profile.features.keys() {
-            self.bump_df(tx, story::term_id(&lang, f))?;
+            let t = story::term_id(&lang, f);
+            ids.insert(f.as_str(), t);
+            self.bump_df(tx, t)?;
         }
+        let n_docs = self.df(tx, story::count_id(&lang))?;
+        let mut norm = 0.0;
+        for (f, w) in &profile.features {
+            let x = story::idf(self.df(tx, ids[f.as_str()])?, n_docs) * w;
+            norm += x * x;
+        }
+        let norm = norm.sqrt();
 
         // 1. The same article (canonical URL) from any feed.
         let mut decision: Option<(i64, Rule, f64, Option<i64>)> = None;
@@ -789,11 +800,18 @@ impl Clusterer {
         }
 
         // 2. Similar text in the same language within the window.
-        let terms: Vec<i64> = profile
-            .index_terms()
-            .into_iter()
-            .map(|t| story::term_id(&lang, t))
-            .collect();
+        let terms: Vec<i64> = profile.index_terms().into_iter().map(|t| ids[t]).collect();
+        // Candidates come from the item's rarest words (rare words identify a story; common
+        // ones would only make long posting lists to read).
+        let mut lookup: Vec<(u64, i64)> = Vec::with_capacity(terms.len());
+        for t in &terms {
+            let d = self.df(tx, *t)?;
+            if d as f64 <= (story::MAX_DF_SHARE * n_docs as f64).max(story::MIN_DF_CUTOFF) {
+                lookup.push((d, *t));
+            }
+        }
+        lookup.sort_unstable();
+        lookup.truncate(story::LOOKUP_TERMS);
         let day = story::day_of(published);
         let span = story::WINDOW_SECS / 86_400 + 1;
         if decision.is_none() {
@@ -803,7 +821,7 @@ impl Clusterer {
                     "SELECT item_id FROM story_terms WHERE term = ?1 AND day BETWEEN ?2 AND ?3
                      LIMIT ?4",
                 )?;
-                for term in &terms {
+                for (_, term) in &lookup {
                     let ids: Vec<i64> = stmt
                         .query_map(
                             params![term, day - span, day + span, story::MAX_POSTING as i64 + 1],
@@ -826,13 +844,22 @@ impl Clusterer {
             let mut candidates = Vec::with_capacity(ranked.len());
             {
                 let mut stmt = tx.prepare_cached(
-                    "SELECT story, published, lang, story_text FROM items WHERE id = ?1",
+                    "SELECT story, published, lang, story_text, story_norm FROM items WHERE id = ?1",
                 )?;
+                type Row = (
+                    Option<i64>,
+                    i64,
+                    Option<String>,
+                    Option<String>,
+                    Option<f64>,
+                );
                 for (cid, _) in &ranked {
-                    let row: Option<(Option<i64>, i64, Option<String>, Option<String>)> = stmt
-                        .query_row([cid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                    let row: Option<Row> = stmt
+                        .query_row([cid], |r| {
+                            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                        })
                         .optional()?;
-                    let Some((st, pubd, clang, Some(ctext))) = row else {
+                    let Some((st, pubd, clang, Some(ctext), Some(cnorm))) = row else {
                         continue;
                     };
                     let clang = clang.unwrap_or_else(|| "und".to_string());
@@ -845,21 +872,25 @@ impl Clusterer {
                         story: st.unwrap_or(*cid),
                         published: pubd,
                         profile: Profile::new(&clang, h, s),
+                        norm: cnorm,
                     });
                 }
             }
-            let n = self.df(tx, story::count_id(&lang))?;
             let mut failed: Option<StoreError> = None;
             let mut idf = |f: &str| -> f64 {
-                match self.df(tx, story::term_id(&lang, f)) {
-                    Ok(d) => story::idf(d, n),
+                let t = ids
+                    .get(f)
+                    .copied()
+                    .unwrap_or_else(|| story::term_id(&lang, f));
+                match self.df(tx, t) {
+                    Ok(d) => story::idf(d, n_docs),
                     Err(e) => {
                         failed.get_or_insert(e);
                         0.0
                     }
                 }
             };
-            let best = story::best_match(&profile, published, &candidates, &mut idf);
+            let best = story::best_match(&profile, norm, published, &candidates, &mut idf);
             if let Some(e) = failed {
                 return Err(e);
             }
@@ -871,7 +902,7 @@ impl Clusterer {
         let (story_id, rule, score, matched) = decision.unwrap_or((id, Rule::New, 0.0, None));
         tx.prepare_cached(
             "UPDATE items SET story = ?2, story_rule = ?3, story_score = ?4, story_match = ?5,
-               canonical_url = ?6, story_text = ?7, declared_lang = ?8
+               canonical_url = ?6, story_text = ?7, declared_lang = ?8, story_norm = ?9
              WHERE id = ?1",
         )?
         .execute(params![
@@ -882,7 +913,8 @@ impl Clusterer {
             matched,
             canonical,
             text,
-            item.declared_lang
+            item.declared_lang,
+            norm
         ])?;
         let mut stmt = tx.prepare_cached(
             "INSERT OR IGNORE INTO story_terms (term, day, item_id) VALUES (?1, ?2, ?3)",

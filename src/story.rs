@@ -38,10 +38,17 @@ pub const TITLE_WEIGHT: f64 = 1.5;
 /// items of a fresh database do not make every word look rare.
 pub const DF_PRIOR: f64 = 20.0;
 /// At most this many candidates (those sharing the most words) are scored.
-pub const MAX_CANDIDATES: usize = 64;
-/// Words whose posting list in the window is longer than this carry no identity and are not
-/// used to look up candidates (they still count in the similarity).
-pub const MAX_POSTING: usize = 2000;
+pub const MAX_CANDIDATES: usize = 32;
+/// Candidates are looked up through at most this many of the item's words, the rarest.
+pub const LOOKUP_TERMS: usize = 40;
+/// Words in more than this share of a language's items (and in more than
+/// [`MIN_DF_CUTOFF`] items) carry no identity and are not used to look up candidates (they
+/// still count in the similarity).
+pub const MAX_DF_SHARE: f64 = 0.02;
+pub const MIN_DF_CUTOFF: f64 = 50.0;
+/// At most this many postings of one word are read in the window; a word with more
+/// identifies nothing there.
+pub const MAX_POSTING: usize = 500;
 
 /// How an item got its story.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -788,12 +795,17 @@ pub struct Candidate {
     pub story: i64,
     pub published: i64,
     pub profile: Profile,
+    /// The length of its weighted feature vector, computed when it was stored.
+    pub norm: f64,
 }
 
-/// The best match among `candidates` for `item`: (candidate index, similarity), only when the
-/// similarity reaches [`THRESHOLD`] and no veto applies.
+/// The best match among `candidates` for `item` (whose weighted vector has length
+/// `norm`): (candidate index, similarity), only when the similarity reaches [`THRESHOLD`]
+/// and no veto applies. Vector lengths are the ones computed when each item was stored, so
+/// only the shared features need a document frequency now.
 pub fn best_match(
     item: &Profile,
+    norm: f64,
     published: i64,
     candidates: &[Candidate],
     idf: &mut impl FnMut(&str) -> f64,
@@ -803,10 +815,17 @@ pub fn best_match(
         if (c.published - published).abs() > WINDOW_SECS || c.profile.lang != item.lang {
             continue;
         }
-        if item.veto(&c.profile).is_some() {
+        if item.veto(&c.profile).is_some() || norm == 0.0 || c.norm == 0.0 {
             continue;
         }
-        let s = item.similarity(&c.profile, idf);
+        let mut dot = 0.0;
+        for (f, w) in &item.features {
+            if let Some(wc) = c.profile.features.get(f) {
+                let x = idf(f);
+                dot += x * x * w * wc;
+            }
+        }
+        let s = dot / (norm * c.norm);
         if s >= THRESHOLD && best.is_none_or(|(_, b)| s > b) {
             best = Some((i, s));
         }
