@@ -262,9 +262,7 @@ impl Classifier {
     pub fn category_evidence(&self, feed: &FeedConfig, item: &Item) -> Vec<CategoryEvidence> {
         let mut all = self.all_category_evidence(feed, item);
         let top = all.first().map_or(0.0, |c| c.score);
-        all.retain(|c| {
-            c.score >= top * SECONDARY_SHARE || feed.categories.iter().any(|d| *d == c.id)
-        });
+        all.retain(|c| c.score >= top * SECONDARY_SHARE || feed.categories.contains(&c.id));
         all
     }
 

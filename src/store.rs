@@ -683,7 +683,7 @@ fn apply_story_categories(tx: &Transaction, item_id: i64) -> Result<(), StoreErr
             }
         }
     }
-    votes.sort_by(|a, b| b.1.cmp(&a.1)); // stable: ties keep the earliest member's order
+    votes.sort_by_key(|v| std::cmp::Reverse(v.1)); // stable: ties keep the earliest member's order
     let top = votes.first().map_or(0, |v| v.1);
     let story_categories: Vec<String> = votes
         .into_iter()
