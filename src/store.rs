@@ -814,7 +814,10 @@ impl Clusterer {
         lookup.truncate(story::LOOKUP_TERMS);
         let day = story::day_of(published);
         let span = story::WINDOW_SECS / 86_400 + 1;
-        if decision.is_none() {
+        // The text rule also runs after a URL match: an item that is the same article as one
+        // story and retells another joins the two (the URL rule alone would leave them apart
+        // whenever the retelling arrived first).
+        {
             let mut shared: HashMap<i64, usize> = HashMap::new();
             {
                 let mut stmt = tx.prepare_cached(
@@ -896,7 +899,18 @@ impl Clusterer {
             }
             if let Some((i, score)) = best {
                 let c = &candidates[i];
-                decision = Some((c.story, Rule::Text, score, Some(c.id)));
+                match decision {
+                    None => decision = Some((c.story, Rule::Text, score, Some(c.id))),
+                    Some((url_story, ..)) if url_story != c.story => {
+                        let (keep, gone) = (url_story.min(c.story), url_story.max(c.story));
+                        tx.prepare_cached("UPDATE items SET story = ?1 WHERE story = ?2")?
+                            .execute(params![keep, gone])?;
+                        if let Some(d) = decision.as_mut() {
+                            d.0 = keep;
+                        }
+                    }
+                    Some(_) => {}
+                }
             }
         }
         let (story_id, rule, score, matched) = decision.unwrap_or((id, Rule::New, 0.0, None));

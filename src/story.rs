@@ -46,6 +46,10 @@ pub const LOOKUP_TERMS: usize = 40;
 /// still count in the similarity).
 pub const MAX_DF_SHARE: f64 = 0.02;
 pub const MIN_DF_CUTOFF: f64 = 50.0;
+/// Candidates whose quick score reaches this share of [`THRESHOLD`] are scored exactly…
+pub const RESCORE_SHARE: f64 = 0.5;
+/// …at most this many of them.
+pub const RESCORE: usize = 8;
 /// At most this many postings of one word are read in the window; a word with more
 /// identifies nothing there.
 pub const MAX_POSTING: usize = 500;
@@ -801,8 +805,11 @@ pub struct Candidate {
 
 /// The best match among `candidates` for `item` (whose weighted vector has length
 /// `norm`): (candidate index, similarity), only when the similarity reaches [`THRESHOLD`]
-/// and no veto applies. Vector lengths are the ones computed when each item was stored, so
-/// only the shared features need a document frequency now.
+/// and no veto applies.
+///
+/// Candidates are first scored with the vector lengths computed when they were stored (so
+/// only the shared features need a document frequency now); lengths grow stale while the
+/// corpus is young, so the few that come near the threshold are scored again exactly.
 pub fn best_match(
     item: &Profile,
     norm: f64,
@@ -810,12 +817,12 @@ pub fn best_match(
     candidates: &[Candidate],
     idf: &mut impl FnMut(&str) -> f64,
 ) -> Option<(usize, f64)> {
-    let mut best: Option<(usize, f64)> = None;
+    let mut rough: Vec<(f64, usize)> = Vec::new();
     for (i, c) in candidates.iter().enumerate() {
         if (c.published - published).abs() > WINDOW_SECS || c.profile.lang != item.lang {
             continue;
         }
-        if item.veto(&c.profile).is_some() || norm == 0.0 || c.norm == 0.0 {
+        if norm == 0.0 || c.norm == 0.0 || item.veto(&c.profile).is_some() {
             continue;
         }
         let mut dot = 0.0;
@@ -826,6 +833,15 @@ pub fn best_match(
             }
         }
         let s = dot / (norm * c.norm);
+        if s >= THRESHOLD * RESCORE_SHARE {
+            rough.push((s, i));
+        }
+    }
+    rough.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    rough.truncate(RESCORE);
+    let mut best: Option<(usize, f64)> = None;
+    for (_, i) in rough {
+        let s = item.similarity(&candidates[i].profile, idf);
         if s >= THRESHOLD && best.is_none_or(|(_, b)| s > b) {
             best = Some((i, s));
         }
