@@ -124,11 +124,17 @@ async fn sighup_applies_a_valid_config_and_rejects_an_invalid_one() {
     let server = FixtureServer::start().await;
     server.set(
         "/a.rss",
-        Served::feed("application/rss+xml", rss(&[("a1", "Tin A một")])),
+        Served::feed(
+            "application/rss+xml",
+            rss(&[("a1", "Quốc hội bế mạc kỳ họp thứ mười")]),
+        ),
     );
     server.set(
         "/b.rss",
-        Served::feed("application/rss+xml", rss(&[("b1", "Tin B mới thêm")])),
+        Served::feed(
+            "application/rss+xml",
+            rss(&[("b1", "Bão số ba đổ bộ vào Quảng Ninh")]),
+        ),
     );
     let dir = tempfile::tempdir().unwrap();
     let a = FeedEntry {
@@ -153,7 +159,10 @@ async fn sighup_applies_a_valid_config_and_rejects_an_invalid_one() {
         "READY=1 once the store is open and the listener bound"
     );
 
-    common::wait_for(&proc.url("/feeds/vi.json"), |b| b.contains("Tin A một")).await;
+    common::wait_for(&proc.url("/feeds/vi.json"), |b| {
+        b.contains("Quốc hội bế mạc kỳ họp thứ mười")
+    })
+    .await;
 
     // A valid file with a new feed: applied live, the new feed is polled and published.
     let a = FeedEntry {
@@ -179,7 +188,7 @@ async fn sighup_applies_a_valid_config_and_rejects_an_invalid_one() {
     let n = notify.recv(&mut buf).unwrap();
     assert_eq!(String::from_utf8_lossy(&buf[..n]).trim(), "READY=1");
     common::wait_for(&proc.url("/feeds/vi.json"), |b| {
-        b.contains("Tin B mới thêm")
+        b.contains("Bão số ba đổ bộ vào Quảng Ninh")
     })
     .await;
 
@@ -200,7 +209,10 @@ async fn sighup_applies_a_valid_config_and_rejects_an_invalid_one() {
     );
     let (status, body) = get_text(&proc.url("/feeds/vi.json")).await;
     assert_eq!(status, 200);
-    assert!(body.contains("Tin A một") && body.contains("Tin B mới thêm"));
+    assert!(
+        body.contains("Quốc hội bế mạc kỳ họp thứ mười")
+            && body.contains("Bão số ba đổ bộ vào Quảng Ninh")
+    );
     let (_, metrics) = get_text(&proc.url("/metrics")).await;
     assert!(
         metrics.contains("bantin_reloads_total{result=\"ok\"} 1"),

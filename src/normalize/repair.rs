@@ -580,6 +580,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn multibyte_character_across_the_entity_probe_does_not_panic() {
+        // 'ư' is two bytes; put it across byte 4096.
+        let doc = format!("<rss>{}ư</rss>", "a".repeat(4095 - 5));
+        assert!(repair_xml(&doc).unwrap().contains('ư'));
+    }
+
+    #[test]
     fn repairs_what_readers_recover() {
         let got = repair_xml(
             "  <?xml version='1.0' encoding='latin1'?>\n<t>AT&T &eacute;t&eacute; &nbsp;&copy; &foo; &amp; &#233; &#1; \u{1}x</t>",
