@@ -40,8 +40,8 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
-    const FEEDS: usize = 30;
-    const ITEMS: usize = 60;
+    const FEEDS: usize = 20;
+    const ITEMS: usize = 40;
     let server = FixtureServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let entries: Vec<FeedEntry> = (0..FEEDS)
@@ -70,7 +70,7 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let delay = Duration::from_millis(30 + (seed >> 33) % 1500);
+        let delay = Duration::from_millis(200 + (seed >> 33) % 3000);
         let mut child = Command::new(env!("CARGO_BIN_EXE_bantin"))
             .arg("--config")
             .arg(&path)
