@@ -4,7 +4,7 @@
 //!
 //! CPU-bound and synchronous: async callers run it on a blocking thread. Touches no storage.
 
-mod charset;
+pub mod charset;
 pub mod dates;
 mod json;
 mod repair;
