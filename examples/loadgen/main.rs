@@ -514,6 +514,7 @@ fn loadavg() -> String {
 
 fn main() {
     let args = args();
+    bantin::memory::tune();
     if let Some(dir) = &args.emit {
         emit(&args, dir);
         return;

@@ -214,6 +214,9 @@ impl RenderCache {
         if !changed.is_empty() || !previous.ready {
             self.paged.lock().unwrap_or_else(|e| e.into_inner()).clear();
         }
+        // The end of a burst of polls: give the memory they freed back to the system.
+        drop(previous);
+        crate::memory::release();
         Ok(changed)
     }
 
