@@ -500,6 +500,14 @@ fn emit(args: &Args, dir: &Path) {
         args.listen
     );
     let path = write_config(dir, &feeds, &extra);
+    // The same sources disabled: `bantin run` on it serves what `poll` stored, polling nothing.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let serve = dir.join("serve.toml");
+    std::fs::write(
+        &serve,
+        text.replace("\n[[feed]]\n", "\n[[feed]]\nenabled = false\n"),
+    )
+    .unwrap();
     println!("{}", path.display());
 }
 
