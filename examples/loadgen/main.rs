@@ -42,6 +42,8 @@ struct Args {
     python: bool,
     emit: Option<PathBuf>,
     listen: String,
+    /// Stop after the first poll (for profiling it).
+    first_only: bool,
 }
 
 fn args() -> Args {
@@ -53,6 +55,7 @@ fn args() -> Args {
         python: true,
         emit: None,
         listen: "127.0.0.1:18080".into(),
+        first_only: false,
     };
     let mut feeds = None;
     let mut it = std::env::args().skip(1);
@@ -69,9 +72,10 @@ fn args() -> Args {
             "--no-python" => a.python = false,
             "--emit" => a.emit = Some(PathBuf::from(value())),
             "--listen" => a.listen = value(),
+            "--first-poll-only" => a.first_only = true,
             "-h" | "--help" => {
                 println!(
-                    "loadgen [--feeds N] [--items M] [--large] [--write] [--no-python] [--emit DIR [--listen ADDR]]"
+                    "loadgen [--feeds N] [--items M] [--large] [--write] [--no-python] [--first-poll-only] [--emit DIR [--listen ADDR]]"
                 );
                 std::process::exit(0);
             }
@@ -599,6 +603,17 @@ fn main() {
         first_count = tokio::task::spawn_blocking(move || s.item_count().unwrap())
             .await
             .unwrap();
+        if args.first_only {
+            let p = &phases[0];
+            println!(
+                "first poll: wall {:.2} s, CPU bantin {:.2} s, process {:.2} s, peak {}",
+                p.wall,
+                p.cpu_bantin,
+                p.cpu_process,
+                mib(p.peak_kib)
+            );
+            std::process::exit(0);
+        }
 
         eprintln!("loadgen: re-poll, nothing changed …");
         let m = Meter::start();
