@@ -59,6 +59,7 @@ fn record() -> FetchRecord {
         last_modified: None,
         body_hash: Some("h".into()),
         status: "200".into(),
+        ..FetchRecord::default()
     }
 }
 
