@@ -481,6 +481,10 @@ fn summarize(reports: &[FeedReport]) -> (usize, usize, usize, usize, usize) {
                 }
             }
             FetchOutcome::Ok => {}
+            FetchOutcome::Deferred | FetchOutcome::Gone => {
+                errors += 1;
+                eprintln!("loadgen: {}", r.summary());
+            }
         }
     }
     (new, updated, unchanged, not_modified, errors)
@@ -527,6 +531,25 @@ fn loadavg() -> String {
 fn main() {
     let args = args();
     bantin::memory::tune();
+    if let Some(n) = std::env::var("LOADGEN_NORMALIZE_ONLY")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        // For `valgrind --tool=callgrind`: normalize one 100-item feed `n` times, nothing else.
+        let xml = synth::feed_xml(0, args.items, 0, "https://news-0.example");
+        let url = url::Url::parse("https://news-0.example/rss/0.xml").unwrap();
+        for _ in 0..n {
+            std::hint::black_box(
+                bantin::normalize::normalize(
+                    xml.as_bytes(),
+                    Some("application/rss+xml; charset=utf-8"),
+                    &url,
+                )
+                .unwrap(),
+            );
+        }
+        return;
+    }
     if let Some(dir) = &args.emit {
         emit(&args, dir);
         return;
@@ -562,7 +585,9 @@ fn main() {
         .collect();
     let extra = "[server]\nlisten = \"127.0.0.1:0\"\nbase_url = \"https://bantin.example\"\n\n\
                  [storage]\npath = \"data/bantin.db\"\n\n\
-                 [poll]\ntimeout = \"120s\"\nallow_private = [\"127.0.0.1\"]\n";
+                 [poll]\ntimeout = \"120s\"\nallow_private = [\"127.0.0.1\"]\n\
+                 # Every synthetic source is on one loopback host: no politeness gap.\n\
+                 per_host = 8\nhost_gap = \"0s\"\n";
     let config = Config::load(&write_config(tmp.path(), &feeds, extra)).unwrap();
 
     let rt = tokio::runtime::Builder::new_multi_thread()
