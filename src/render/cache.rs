@@ -51,11 +51,14 @@ impl Rendered {
             let _ = brotli::BrotliCompress(&mut body.as_bytes(), &mut out, &params);
             out
         };
+        // Kept for as long as the document is current: without the spare capacity that
+        // building them left (up to half of each buffer).
+        let exact = |v: Vec<u8>| bytes::Bytes::from(v.into_boxed_slice());
         Rendered {
             content_type,
-            body: body.into(),
-            gzip: gzip.into(),
-            br: br.into(),
+            body: exact(body.into_bytes()),
+            gzip: exact(gzip),
+            br: exact(br),
             digest,
             last_modified,
         }
