@@ -12,6 +12,7 @@ pub mod config;
 pub mod daemon;
 pub mod dedup;
 pub mod fetch;
+pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod normalize;

@@ -160,6 +160,7 @@ async fn run(cli: Cli) -> Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    bantin::memory::tune();
     let level = match cli.command {
         Command::Run { .. } => "info",
         _ => "warn",

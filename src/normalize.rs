@@ -4,7 +4,7 @@
 //!
 //! CPU-bound and synchronous: async callers run it on a blocking thread. Touches no storage.
 
-mod charset;
+pub mod charset;
 pub mod dates;
 mod json;
 mod repair;
@@ -348,15 +348,24 @@ fn is_image_url(u: &str) -> bool {
 
 /// Two entries of one document with the same key (a reused guid) are told apart by link; an
 /// entry repeated whole (every field equal) is kept once.
-fn distinct_keys(mut items: Vec<Item>) -> Vec<Item> {
+fn distinct_keys(items: Vec<Item>) -> Vec<Item> {
     let mut seen = std::collections::HashSet::new();
-    let mut whole = std::collections::HashSet::new();
-    let mut out = Vec::with_capacity(items.len());
-    for mut item in items.drain(..) {
-        // Every field, the key included: only a true repeat is dropped.
-        let fingerprint = blake3::hash(format!("{item:?}").as_bytes());
-        if !whole.insert(fingerprint) {
-            continue;
+    // Items kept so far, by the key they came with (before any `#` suffix): a true repeat
+    // (every field equal) necessarily has the same key, so only those are compared.
+    let mut by_key: std::collections::HashMap<String, Vec<usize>> =
+        std::collections::HashMap::new();
+    let mut out: Vec<Item> = Vec::with_capacity(items.len());
+    for mut item in items {
+        let original_key = item.key.clone();
+        if let Some(earlier) = by_key.get(&original_key) {
+            let repeat = earlier.iter().any(|&i| {
+                let mut kept = out[i].clone();
+                kept.key = original_key.clone();
+                kept == item
+            });
+            if repeat {
+                continue;
+            }
         }
         if !seen.insert(item.key.clone()) {
             let alt = dedup::item_key(None, item.link.as_deref(), &item.title, None);
@@ -365,6 +374,7 @@ fn distinct_keys(mut items: Vec<Item>) -> Vec<Item> {
                 continue; // an exact repeat within the document
             }
         }
+        by_key.entry(original_key).or_default().push(out.len());
         out.push(item);
     }
     out

@@ -17,6 +17,14 @@ use crate::model::{FeedStatus, FetchOutcome, UpsertCounts};
 use crate::normalize::normalize;
 use crate::store::{FetchRecord, Store, StoreError};
 
+/// Normalizing, classifying and storing a document is CPU-bound: at most one per core (and
+/// one more, to cover a thread waiting for the store's lock) runs at once. Without a bound,
+/// every poll whose body had arrived got its own blocking thread: at 1,000 feeds up to 64
+/// documents were parsed at once on 2 cores, each holding its body, text and parse tree.
+static CPU_SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()) + 1)
+});
+
 /// Everything a poll needs, shared by all feeds.
 #[derive(Clone)]
 pub struct Ingest {
@@ -290,6 +298,10 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
         ..FetchRecord::default()
     };
     let store2 = store.clone();
+    let _cpu = CPU_SLOTS
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
     let result = tokio::task::spawn_blocking(move || {
         let store = store2;
         let parsed = normalize(&doc.bytes, doc.content_type.as_deref(), &doc.final_url);

@@ -123,7 +123,20 @@ pub fn plain_text(s: &str) -> String {
     } else {
         s.to_string()
     };
-    strip_illegal(&collapse_whitespace(&s).nfc().collect::<String>())
+    strip_illegal(&nfc(collapse_whitespace(&s)))
+}
+
+/// `s` in Unicode NFC. Feeds are nearly always NFC already: the quick check (no allocation)
+/// skips the decompose/recompose pass for them.
+pub fn nfc(s: String) -> String {
+    if s.is_ascii()
+        || unicode_normalization::is_nfc_quick(s.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
+        s
+    } else {
+        s.nfc().collect()
+    }
 }
 
 /// Cuts `s` to at most `max` characters, adding an ellipsis when it was longer.
@@ -166,6 +179,20 @@ fn html_to_text(s: &str) -> String {
 /// embed a document: `javascript:`, `vbscript:`, `data:` — however it is split by whitespace
 /// or control characters, or spelled with `&colon;`.
 pub fn is_dangerous_url(value: &str) -> bool {
+    // Nearly every URL has nothing to squeeze: then look at each `:` in place, without
+    // allocating (the same test as below on the same text).
+    if !value.contains('&') && !value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        let b = value.as_bytes();
+        return value.match_indices(':').any(|(i, _)| {
+            ["javascript", "vbscript", "livescript", "data"]
+                .iter()
+                .any(|s| {
+                    i >= s.len()
+                        && b[i - s.len()..i].eq_ignore_ascii_case(s.as_bytes())
+                        && (i == s.len() || b[i - s.len() - 1] == b'/')
+                })
+        });
+    }
     let squeezed: String = value
         .replace("&colon;", ":")
         .replace("&#58;", ":")
@@ -183,6 +210,30 @@ pub fn is_dangerous_url(value: &str) -> bool {
 pub fn sanitize_html(s: &str, base: Option<&Url>) -> String {
     let input = truncate_bytes(s, MAX_HTML_BYTES);
     let input = flatten_deep_html(&input, MAX_HTML_DEPTH);
+    let cleaned = with_sanitizer(base, |b| b.clean(&input).to_string());
+    nfc(strip_illegal(cleaned.trim()))
+}
+
+thread_local! {
+    /// The sanitizer last built on this thread and the base it was built for: building one
+    /// fills several hash sets, and consecutive calls (the items of one feed) share a base.
+    static SANITIZER: std::cell::RefCell<Option<(Option<Url>, ammonia::Builder<'static>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn with_sanitizer<T>(base: Option<&Url>, f: impl FnOnce(&ammonia::Builder<'static>) -> T) -> T {
+    SANITIZER.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        if cached.as_ref().is_none_or(|(b, _)| b.as_ref() != base) {
+            *cached = Some((base.cloned(), sanitizer(base)));
+        }
+        let (_, builder) = cached.as_ref().expect("just set");
+        f(builder)
+    })
+}
+
+/// The sanitizer for fragments whose relative URLs resolve against `base`.
+fn sanitizer(base: Option<&Url>) -> ammonia::Builder<'static> {
     let mut b = ammonia::Builder::default();
     b.url_schemes(HashSet::from(["http", "https", "mailto"]))
         .link_rel(Some("noopener noreferrer nofollow"))
@@ -204,8 +255,7 @@ pub fn sanitize_html(s: &str, base: Option<&Url>) -> String {
             b.url_relative(ammonia::UrlRelative::Deny);
         }
     }
-    let cleaned = b.clean(&input).to_string();
-    strip_illegal(cleaned.trim()).nfc().collect()
+    b
 }
 
 /// The first `<img src>` in sanitized HTML (whose attributes are always double-quoted).
@@ -221,6 +271,25 @@ pub fn first_image(html: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dangerous_urls_fast_path() {
+        for (v, bad) in [
+            ("https://example.com/a.jpg", false),
+            ("JavaScript:alert(1)", true),
+            ("/x/javascript:alert(1)", true),
+            ("https://x/?q=data:text", false),
+            ("https://x/data:text", true),
+            ("data:image/png;base64,AAAA", true),
+            ("java\tscript:alert(1)", true),
+            ("javascript&colon;alert(1)", true),
+            ("mailto:a@b.c", false),
+            ("xjavascript:1", false),
+            ("Việt/vbscript:x", true),
+        ] {
+            assert_eq!(is_dangerous_url(v), bad, "{v:?}");
+        }
+    }
 
     #[test]
     fn titles_become_plain_text() {

@@ -35,24 +35,31 @@ impl Rendered {
     pub fn new(content_type: &'static str, body: String, last_modified: DateTime<Utc>) -> Rendered {
         let digest = blake3::hash(body.as_bytes()).to_hex()[..24].to_string();
         let gzip = {
-            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            // Level 6: 0.5 % larger than 9 and 1.4× faster (stages bench, 94 KB RSS).
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
             let _ = enc.write_all(body.as_bytes());
             enc.finish().unwrap_or_default()
         };
         let br = {
             let mut out = Vec::new();
+            // Quality 5: 6 % larger than 9 and 8× faster; a 512 KiB window covers any
+            // output and keeps the encoder's memory small.
             let params = brotli::enc::BrotliEncoderParams {
-                quality: 9,
+                quality: 5,
+                lgwin: 19,
                 ..Default::default()
             };
             let _ = brotli::BrotliCompress(&mut body.as_bytes(), &mut out, &params);
             out
         };
+        // Kept for as long as the document is current: without the spare capacity that
+        // building them left (up to half of each buffer).
+        let exact = |v: Vec<u8>| bytes::Bytes::from(v.into_boxed_slice());
         Rendered {
             content_type,
-            body: body.into(),
-            gzip: gzip.into(),
-            br: br.into(),
+            body: exact(body.into_bytes()),
+            gzip: exact(gzip),
+            br: exact(br),
             digest,
             last_modified,
         }
@@ -225,6 +232,9 @@ impl RenderCache {
         if !changed.is_empty() || !previous.ready {
             self.paged.lock().unwrap_or_else(|e| e.into_inner()).clear();
         }
+        // The end of a burst of polls: give the memory they freed back to the system.
+        drop(previous);
+        crate::memory::release();
         Ok(changed)
     }
 
