@@ -205,7 +205,9 @@ pub fn sanitize_html(s: &str, base: Option<&Url>) -> String {
         }
     }
     let cleaned = b.clean(&input).to_string();
-    strip_illegal(cleaned.trim()).nfc().collect()
+    // Illegal characters go before trimming, so that what they hid at the ends is trimmed too
+    // (and sanitizing the result again changes nothing).
+    strip_illegal(&cleaned).trim().nfc().collect()
 }
 
 /// The first `<img src>` in sanitized HTML (whose attributes are always double-quoted).
