@@ -555,7 +555,7 @@ pub fn root_start(text: &str) -> Option<usize> {
 fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     let at = tag.find(&format!(" {name}="))? + name.len() + 2;
     let quote = tag[at..].chars().next()?;
-    let rest = &tag[at + 1..];
+    let rest = &tag[at + quote.len_utf8()..];
     Some(&rest[..rest.find(quote)?])
 }
 

@@ -211,7 +211,9 @@ pub fn sanitize_html(s: &str, base: Option<&Url>) -> String {
     let input = truncate_bytes(s, MAX_HTML_BYTES);
     let input = flatten_deep_html(&input, MAX_HTML_DEPTH);
     let cleaned = with_sanitizer(base, |b| b.clean(&input).to_string());
-    nfc(strip_illegal(cleaned.trim()))
+    // Illegal characters go before trimming, so that what they hid at the ends is trimmed too
+    // (and sanitizing the result again changes nothing).
+    nfc(strip_illegal(&cleaned).trim().to_string())
 }
 
 thread_local! {
