@@ -8,7 +8,10 @@
 //!
 //! Options: `--feeds N` (1000), `--seconds S` (60), `--clients C` (16), `--items K` per feed
 //! (20), `--interval D` (the daemon's `[poll] interval`, "30s"), `--concurrency N` (`[poll]
-//! concurrency`, 8). Exits 1 when any output request got a 5xx or failed.
+//! concurrency`, 8), `--hosts H` (100): the feeds are spread over H source hosts, the loopback
+//! addresses 127.0.0.2 … 127.0.0.(H+1), so bantin's per-host politeness (one request at a time,
+//! 1 s apart, per host) applies as it would to real sources. Exits 1 when any output request
+//! got a 5xx or failed, or the database fails its integrity check.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -28,6 +31,7 @@ struct Args {
     items: usize,
     interval: String,
     concurrency: usize,
+    hosts: usize,
 }
 
 fn args() -> Args {
@@ -38,6 +42,7 @@ fn args() -> Args {
         items: 20,
         interval: "30s".into(),
         concurrency: 8,
+        hosts: 100,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -55,10 +60,11 @@ fn args() -> Args {
             "--clients" => a.clients = num().clamp(1, 1024),
             "--items" => a.items = num().clamp(1, 500),
             "--concurrency" => a.concurrency = num().clamp(1, 256),
+            "--hosts" => a.hosts = num().clamp(1, 250),
             "--interval" => a.interval = value,
             "-h" | "--help" => {
                 println!(
-                    "usage: load [--feeds N] [--seconds S] [--clients C] [--items K] [--interval D] [--concurrency N]"
+                    "usage: load [--feeds N] [--seconds S] [--clients C] [--items K] [--interval D] [--concurrency N] [--hosts H]"
                 );
                 std::process::exit(0);
             }
@@ -90,6 +96,8 @@ const LABELS: [&str; 10] = [
 /// `period`, with strong ETags (so unchanged polls are 304s) and a served-request counter.
 struct Fixture {
     start: Instant,
+    /// Wall-clock time of `start`: items are dated around it, as a live news site's are.
+    start_wall: chrono::DateTime<chrono::Utc>,
     period: Duration,
     items: usize,
     requests: AtomicU64,
@@ -118,17 +126,18 @@ impl Fixture {
             } else {
                 ""
             };
-            let minute = id % 60;
-            let hour = (id / 60) % 24;
-            let day = 1 + (id / 1440) % 28;
+            // One item every 8 s of fixture time, the newest at "now".
+            let published =
+                self.start_wall + chrono::Duration::seconds(8 * id as i64 - 8 * self.items as i64);
+            let day = published.format("%d");
             let _ = write!(
                 s,
                 "<item><title>Tin {feed}-{id}: Hà Nội, Đà Nẵng và TP.HCM chuẩn bị mùa lễ hội{revised}</title>\
                  <link>http://source{feed}.test/tin/{id}.html</link><guid isPermaLink=\"false\">s{feed}-{id}</guid>\
-                 <pubDate>{:02} Nov 2026 {hour:02}:{minute:02}:00 +0700</pubDate><category>{label}</category>\
+                 <pubDate>{}</pubDate><category>{label}</category>\
                  <description><![CDATA[<p><img src=\"/anh/{id}.jpg\" alt=\"ảnh\"> Theo phóng viên, chiều {day}/11 \
                  các đơn vị đã hoàn tất kế hoạch. <a href=\"/tin/{id}.html\">Xem thêm</a></p><p>{}</p>]]></description></item>",
-                day,
+                published.to_rfc2822(),
                 "Nội dung bài viết dài vừa phải để giống một bản tin thật. ".repeat(6)
             );
         }
@@ -202,6 +211,8 @@ impl Rng {
 struct ClientStats {
     latencies_us: Vec<u64>,
     statuses: BTreeMap<u16, u64>,
+    /// Answers other than 200/304, by URL.
+    odd: BTreeMap<(u16, usize), u64>,
     errors: u64,
     bytes: u64,
 }
@@ -261,6 +272,9 @@ async fn client(
                             .latencies_us
                             .push(started.elapsed().as_micros() as u64);
                         *stats.statuses.entry(status).or_default() += 1;
+                        if status != 200 && status != 304 {
+                            *stats.odd.entry((status, which)).or_default() += 1;
+                        }
                     }
                     Err(_) => stats.errors += 1,
                 }
@@ -294,7 +308,7 @@ fn metric(text: &str, prefix: &str) -> f64 {
     text.lines()
         .filter(|l| l.starts_with(prefix))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
+        .fold(0.0, |a, b| a + b)
 }
 
 #[tokio::main]
@@ -310,6 +324,7 @@ async fn main() {
     });
     let fixture = Arc::new(Fixture {
         start: Instant::now(),
+        start_wall: chrono::Utc::now(),
         period: interval.mul_f64(0.8),
         items: a.items,
         requests: AtomicU64::new(0),
@@ -318,26 +333,33 @@ async fn main() {
     let app = Router::new()
         .fallback(serve_feed)
         .with_state(fixture.clone());
-    let fixture_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind fixture");
-    let fixture_addr = fixture_listener.local_addr().expect("fixture addr");
-    tokio::spawn(async move {
-        let _ = axum::serve(fixture_listener, app).await;
-    });
-
+    let mut hosts = Vec::with_capacity(a.hosts);
+    for h in 0..a.hosts {
+        let ip = std::net::Ipv4Addr::new(127, 0, 0, 2 + h as u8);
+        let listener = tokio::net::TcpListener::bind((ip, 0))
+            .await
+            .unwrap_or_else(|e| panic!("bind fixture host {ip}: {e}"));
+        hosts.push(listener.local_addr().expect("fixture addr"));
+        let app = app.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+    }
     let (categories, category_ids) = shipped_categories();
     let mut toml = format!(
         "[server]\nlisten = \"127.0.0.1:0\"\nbase_url = \"http://news.test\"\n\n\
          [storage]\npath = \"data/bantin.db\"\n\n\
-         [poll]\ninterval = \"{}\"\ntimeout = \"10s\"\nconcurrency = {}\nallow_private = [\"127.0.0.1\"]\n\n\
+         [poll]\ninterval = \"{}\"\ntimeout = \"10s\"\nconcurrency = {}\nallow_private = [\"127.0.0.0/8\"]\n\
+         # Poll at the configured interval: adaptive mode would stretch it to the publishing rate.\n\
+         adaptive = false\n\n\
          [classify]\nlanguages = [\"vi\", \"en\", \"id\"]\n\n{categories}\n",
         a.interval, a.concurrency
     );
     for n in 0..a.feeds {
         let _ = write!(
             toml,
-            "[[feed]]\nname = \"Báo số {n}\"\nurl = \"http://{fixture_addr}/f/{n}.rss\"\nlang = \"{}\"\n\n",
+            "[[feed]]\nname = \"Báo số {n}\"\nurl = \"http://{}/f/{n}.rss\"\nlang = \"{}\"\n\n",
+            hosts[n % hosts.len()],
             LANGS[n % LANGS.len()]
         );
     }
@@ -398,8 +420,9 @@ async fn main() {
     let urls = Arc::new(urls);
 
     println!(
-        "load: {} feeds × {} items (change every {:?}), poll interval {}, concurrency {}, {} clients × {} s, {} output URLs",
+        "load: {} feeds on {} hosts × {} items (change every {:?}), poll interval {}, concurrency {}, {} clients × {} s, {} output URLs",
         a.feeds,
+        a.hosts,
         a.items,
         fixture.period,
         a.interval,
@@ -448,6 +471,9 @@ async fn main() {
         all.latencies_us.extend(s.latencies_us);
         for (k, v) in s.statuses {
             *all.statuses.entry(k).or_default() += v;
+        }
+        for (k, v) in s.odd {
+            *all.odd.entry(k).or_default() += v;
         }
         all.errors += s.errors;
         all.bytes += s.bytes;
@@ -519,6 +545,9 @@ async fn main() {
         .map(|(s, v)| format!("{s}: {v}"))
         .collect();
     println!("statuses: {}  (5xx: {server_errors})", statuses.join(", "));
+    for ((status, which), n) in &all.odd {
+        println!("  {status} × {n}: {}", urls[*which]);
+    }
     println!(
         "ingest: {items} items stored; polls {} (ok {}, not-modified {}, error {}); items new {} updated {}; fixture served {} requests ({} × 304)",
         metric(&metrics, "bantin_polls_total"),
