@@ -1,23 +1,105 @@
 //! Each item's language and categories, decided from the config's rules.
 //!
-//! Language precedence: `lang` on the `[[feed]]` > the item's own `xml:lang`/`dc:language` >
-//! the channel's `<language>`. Categories, in order, primary first: the source's own
-//! `<category>` labels mapped through `[[category]].labels` (case- and accent-insensitive),
-//! keyword rules for the item's language on title + summary (whole words; multi-word phrases
-//! as phrases), then the feed's configured `categories`.
+//! **Language**, in order of precedence:
+//! 1. `lang` on the `[[feed]]` in the config;
+//! 2. confident detection on enough text (title + summary): at least
+//!    [`lang::MIN_WORDS`] words and a relative confidence of [`lang::MIN_CONFIDENCE`], or
+//!    letters only Vietnamese uses ([`lang`]), among the `[classify] languages`;
+//! 3. the item's own `xml:lang`/`dc:language`, when it is a configured language;
+//! 4. the channel's `<language>`, when it is a configured language;
+//! 5. the detector's best guess on too little text;
+//! 6. whatever the item or the channel declares, even when not configured.
+//!
+//! A declaration of a configured language that detection cannot recognize (no model compiled
+//! in) is trusted over detection. Codes are lower-case primary subtags (`en-US` → `en`,
+//! `in` → `id`); `und`, `mul`, `zxx` declare nothing.
+//!
+//! **Categories**: every source of evidence scores: the source's own `<category>` labels mapped
+//! through `[[category]].labels` (case- and accent-insensitive), keyword rules for the item's
+//! language on the title (whole words; multi-word phrases as phrases) and on the summary, and
+//! the feed's configured `categories`. The list is ordered by score, primary first; ties keep
+//! that order of sources (labels, then keywords, then the feed's default). Labels are
+//! evidence, not verdicts: a "Thời sự" (news) section label loses to two environment keywords
+//! in the headline.
 
+pub mod lang;
+
+use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::config::{Config, FeedConfig};
 use crate::model::{FeedMeta, Item};
 use crate::normalize::text::plain_text;
 
+/// Score of a source label that maps onto a category.
+pub const LABEL_SCORE: f64 = 1.5;
+/// Score of each distinct keyword found in the title.
+pub const TITLE_KEYWORD_SCORE: f64 = 2.0;
+/// Score of each distinct keyword found only in the summary.
+pub const SUMMARY_KEYWORD_SCORE: f64 = 1.0;
+/// Score of the feed's configured default categories.
+pub const DEFAULT_SCORE: f64 = 1.5;
+/// A category joins the list only with at least this share of the primary's score (the
+/// feed's defaults always join).
+pub const SECONDARY_SHARE: f64 = 0.5;
+
 /// Compiled rules: labels and keywords pre-folded once per config.
 pub struct Classifier {
     /// (folded label, category id)
     labels: Vec<(String, String)>,
-    /// (lang, keyword as case-folded words, category id)
-    keywords: Vec<(String, Vec<String>, String)>,
+    /// (lang, keyword as case-folded words, category id, keyword as written)
+    keywords: Vec<(String, Vec<String>, String, String)>,
+    languages: Vec<String>,
+    detector: lang::Detector,
+}
+
+/// How the language was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LangRule {
+    Config,
+    Detected,
+    Item,
+    Channel,
+    Guess,
+    Unlisted,
+    Unknown,
+}
+
+impl LangRule {
+    pub fn describe(self) -> &'static str {
+        match self {
+            LangRule::Config => "`lang` of the [[feed]] in the config",
+            LangRule::Detected => "detected with confidence on enough text",
+            LangRule::Item => "declared by the item (xml:lang / dc:language)",
+            LangRule::Channel => "declared by the channel (<language>)",
+            LangRule::Guess => {
+                "detector's best guess (too little text to be sure, nothing declared)"
+            }
+            LangRule::Unlisted => "declared, but not one of [classify] languages",
+            LangRule::Unknown => "no declaration and no detectable text",
+        }
+    }
+}
+
+/// The language decision with everything that went into it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LangDecision {
+    pub lang: Option<String>,
+    pub rule: LangRule,
+    pub configured: Option<String>,
+    pub item: Option<String>,
+    pub channel: Option<String>,
+    pub detected: Option<lang::Detection>,
+}
+
+/// One category's evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryEvidence {
+    pub id: String,
+    pub score: f64,
+    /// e.g. `label "Thời sự"`, `keyword "bóng đá" in the title`, `feed default`.
+    pub reasons: Vec<String>,
 }
 
 /// Lower-case, accents removed (`Thời sự` → `thoi su`): for matching source labels.
@@ -50,6 +132,34 @@ fn contains_phrase(haystack: &[String], phrase: &[String]) -> bool {
     !phrase.is_empty() && haystack.windows(phrase.len()).any(|w| w == phrase)
 }
 
+/// Whether `word` is `keyword` or one of its regular English inflections (`flood` matches
+/// `floods`, `flooded`, `flooding`).
+fn inflects(word: &str, keyword: &str) -> bool {
+    word == keyword
+        || (keyword.chars().count() >= 3
+            && word
+                .strip_prefix(keyword)
+                .is_some_and(|rest| matches!(rest, "s" | "es" | "ed" | "d" | "ing" | "er" | "ers")))
+}
+
+/// [`contains_phrase`] with English inflections allowed on each word.
+fn contains_phrase_in(lang: &str, haystack: &[String], phrase: &[String]) -> bool {
+    if lang != "en" {
+        return contains_phrase(haystack, phrase);
+    }
+    !phrase.is_empty()
+        && haystack
+            .windows(phrase.len())
+            .any(|w| w.iter().zip(phrase).all(|(a, b)| inflects(a, b)))
+}
+
+/// A declared language tag that actually declares something.
+fn declared(tag: &Option<String>) -> Option<String> {
+    tag.as_deref()
+        .filter(|t| !matches!(*t, "und" | "mul" | "zxx" | "mis"))
+        .map(str::to_string)
+}
+
 impl Classifier {
     pub fn new(config: &Config) -> Classifier {
         let mut labels = Vec::new();
@@ -60,54 +170,158 @@ impl Classifier {
             }
             for (lang, list) in &c.keywords {
                 for k in list {
-                    keywords.push((lang.clone(), words(k), c.id.clone()));
+                    keywords.push((lang.clone(), words(k), c.id.clone(), k.clone()));
                 }
             }
         }
-        Classifier { labels, keywords }
+        Classifier {
+            labels,
+            keywords,
+            languages: config.classify.languages.clone(),
+            detector: lang::Detector::new(&config.classify.languages),
+        }
     }
 
     /// Sets `item.lang` and `item.categories`.
     pub fn classify(&self, feed: &FeedConfig, meta: &FeedMeta, item: &mut Item) {
-        item.lang = feed
-            .lang
-            .clone()
-            .or_else(|| item.declared_lang.clone())
-            .or_else(|| meta.lang.clone());
-        item.categories = self.categories(feed, item);
+        item.lang = self.language(feed, meta, item).lang;
+        item.categories = self
+            .category_evidence(feed, item)
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
     }
 
-    fn categories(&self, feed: &FeedConfig, item: &Item) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        let mut push = |id: &str| {
-            if !out.iter().any(|c| c == id) {
-                out.push(id.to_string());
+    /// The text language detection and keyword rules look at.
+    fn text(item: &Item) -> String {
+        let mut text = item.title.clone();
+        if let Some(s) = &item.summary {
+            let s = plain_text(s);
+            if !s.is_empty() {
+                text.push_str(". ");
+                text.push_str(&s);
             }
+        }
+        text
+    }
+
+    fn listed(&self, lang: &Option<String>) -> Option<String> {
+        lang.clone()
+            .filter(|l| self.languages.is_empty() || self.languages.contains(l))
+    }
+
+    /// The language decision for `item` (see the module docs for the precedence).
+    pub fn language(&self, feed: &FeedConfig, meta: &FeedMeta, item: &Item) -> LangDecision {
+        let item_lang = declared(&item.declared_lang);
+        let channel = declared(&meta.lang);
+        let detected = if feed.lang.is_some() {
+            None
+        } else {
+            self.detector.detect(&Self::text(item))
         };
+        let mut decision = LangDecision {
+            lang: None,
+            rule: LangRule::Unknown,
+            configured: feed.lang.clone(),
+            item: item_lang.clone(),
+            channel: channel.clone(),
+            detected: detected.clone(),
+        };
+        let listed_item = self.listed(&item_lang);
+        let listed_channel = self.listed(&channel);
+        // A configured language the detector cannot recognize: trust its declaration.
+        let undetectable = listed_item
+            .clone()
+            .map(|l| (l, LangRule::Item))
+            .or(listed_channel.clone().map(|l| (l, LangRule::Channel)))
+            .filter(|(l, _)| !self.detector.can_detect(l));
+        let (lang, rule) = if let Some(l) = &feed.lang {
+            (Some(l.clone()), LangRule::Config)
+        } else if let Some((l, rule)) = undetectable {
+            (Some(l), rule)
+        } else if let Some(d) = detected.as_ref().filter(|d| d.confident) {
+            (Some(d.lang.clone()), LangRule::Detected)
+        } else if let Some(l) = listed_item {
+            (Some(l), LangRule::Item)
+        } else if let Some(l) = listed_channel {
+            (Some(l), LangRule::Channel)
+        } else if let Some(d) = &detected {
+            (Some(d.lang.clone()), LangRule::Guess)
+        } else if let Some(l) = item_lang.or(channel) {
+            (Some(l), LangRule::Unlisted)
+        } else {
+            (None, LangRule::Unknown)
+        };
+        decision.lang = lang;
+        decision.rule = rule;
+        decision
+    }
+
+    /// Every category with evidence for `item` (whose `lang` is already decided), best first,
+    /// cut to those with at least [`SECONDARY_SHARE`] of the best score (defaults always kept).
+    pub fn category_evidence(&self, feed: &FeedConfig, item: &Item) -> Vec<CategoryEvidence> {
+        let mut all = self.all_category_evidence(feed, item);
+        let top = all.first().map_or(0.0, |c| c.score);
+        all.retain(|c| c.score >= top * SECONDARY_SHARE || feed.categories.contains(&c.id));
+        all
+    }
+
+    /// Every category with any evidence, best first (for `bantin explain`).
+    pub fn all_category_evidence(&self, feed: &FeedConfig, item: &Item) -> Vec<CategoryEvidence> {
+        let mut out: Vec<CategoryEvidence> = Vec::new();
+        let mut add =
+            |id: &str, score: f64, reason: String| match out.iter_mut().find(|c| c.id == id) {
+                Some(c) => {
+                    if !c.reasons.contains(&reason) {
+                        c.score += score;
+                        c.reasons.push(reason);
+                    }
+                }
+                None => out.push(CategoryEvidence {
+                    id: id.to_string(),
+                    score,
+                    reasons: vec![reason],
+                }),
+            };
         for label in &item.source_categories {
             let folded = fold_accents(label);
             for (l, id) in &self.labels {
                 if *l == folded {
-                    push(id);
+                    add(id, LABEL_SCORE, format!("label \"{label}\""));
                 }
             }
         }
         if let Some(lang) = &item.lang {
-            let mut text = item.title.clone();
-            if let Some(s) = &item.summary {
-                text.push(' ');
-                text.push_str(&plain_text(s));
-            }
-            let text_words = words(&text);
-            for (klang, kw, id) in &self.keywords {
-                if klang == lang && contains_phrase(&text_words, kw) {
-                    push(id);
+            let title_words = words(&item.title);
+            let summary_words = item
+                .summary
+                .as_deref()
+                .map(|s| words(&plain_text(s)))
+                .unwrap_or_default();
+            for (klang, kw, id, written) in &self.keywords {
+                if klang != lang {
+                    continue;
+                }
+                if contains_phrase_in(lang, &title_words, kw) {
+                    add(
+                        id,
+                        TITLE_KEYWORD_SCORE,
+                        format!("keyword \"{written}\" in the title"),
+                    );
+                } else if contains_phrase_in(lang, &summary_words, kw) {
+                    add(
+                        id,
+                        SUMMARY_KEYWORD_SCORE,
+                        format!("keyword \"{written}\" in the summary"),
+                    );
                 }
             }
         }
         for id in &feed.categories {
-            push(id);
+            add(id, DEFAULT_SCORE, "feed default".to_string());
         }
+        // Stable: ties keep the order of sources (labels, keywords, default).
+        out.sort_by(|a, b| b.score.total_cmp(&a.score));
         out
     }
 }
@@ -124,5 +338,107 @@ mod tests {
         assert!(contains_phrase(&w, &words("bóng đá")));
         assert!(!contains_phrase(&w, &words("bóng da")));
         assert!(!contains_phrase(&words("football-like"), &words("foot")));
+        assert!(contains_phrase_in(
+            "en",
+            &words("Floods hit"),
+            &words("flood")
+        ));
+        assert!(!contains_phrase_in(
+            "en",
+            &words("floodwaters"),
+            &words("flood")
+        ));
+        assert!(!contains_phrase_in("vi", &words("lũs"), &words("lũ")));
+    }
+
+    fn config() -> Config {
+        let text = r#"
+[classify]
+languages = ["vi", "en", "id"]
+[[category]]
+id = "current-events"
+labels = ["Thời sự"]
+[[category]]
+id = "environment"
+keywords.vi = ["bụi mịn", "ô nhiễm"]
+[[category]]
+id = "sports"
+keywords.en = ["football"]
+[[feed]]
+name = "A"
+url = "http://a.example/rss"
+"#;
+        Config::parse(text, std::path::Path::new("feeds.toml")).unwrap()
+    }
+
+    fn item(title: &str, summary: &str, declared: Option<&str>) -> Item {
+        Item {
+            key: "k".into(),
+            guid: None,
+            link: None,
+            title: title.into(),
+            summary: Some(summary.into()).filter(|s: &String| !s.is_empty()),
+            content: None,
+            author: None,
+            source_categories: vec![],
+            image: None,
+            enclosure: None,
+            published: None,
+            updated: None,
+            declared_lang: declared.map(str::to_string),
+            lang: None,
+            categories: vec![],
+        }
+    }
+
+    #[test]
+    fn language_precedence() {
+        let config = config();
+        let c = Classifier::new(&config);
+        let feed = &config.feeds[0];
+        let meta = FeedMeta {
+            lang: Some("en".into()),
+            ..FeedMeta::default()
+        };
+        // Detection on enough text beats a wrong declaration.
+        let i = item(
+            "Thể Công thắng đậm",
+            "Đội bóng áo lính đánh bại Hải Phòng 4-0 ở vòng 8 V-League.",
+            Some("en"),
+        );
+        let d = c.language(feed, &meta, &i);
+        assert_eq!(
+            (d.lang.as_deref(), d.rule),
+            (Some("vi"), LangRule::Detected)
+        );
+        // Too little text: the declaration wins.
+        let i = item("Viettel go top", "", Some("en"));
+        assert_eq!(c.language(feed, &meta, &i).rule, LangRule::Item);
+        // An unconfigured declaration (ms) is not used while detection has a guess.
+        let i = item("Garuda Muda menang", "", Some("ms"));
+        let d = c.language(feed, &FeedMeta::default(), &i);
+        assert_eq!(d.rule, LangRule::Guess);
+        // The config beats everything.
+        let mut f = feed.clone();
+        f.lang = Some("id".into());
+        assert_eq!(c.language(&f, &meta, &i).lang.as_deref(), Some("id"));
+    }
+
+    #[test]
+    fn categories_are_scored() {
+        let config = config();
+        let c = Classifier::new(&config);
+        let feed = &config.feeds[0];
+        let mut i = item(
+            "Bụi mịn bao phủ Hà Nội",
+            "Người dân hạn chế ra ngoài khi không khí ô nhiễm.",
+            None,
+        );
+        i.lang = Some("vi".into());
+        i.source_categories = vec!["Thời sự".into()];
+        let ev = c.category_evidence(feed, &i);
+        assert_eq!(ev[0].id, "environment");
+        assert_eq!(ev[1].id, "current-events");
+        assert!(ev[0].reasons[0].contains("bụi mịn"));
     }
 }

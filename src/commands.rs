@@ -363,3 +363,241 @@ pub async fn stats(config: &Config, out: &mut impl Write) -> Result<()> {
     )?;
     Ok(())
 }
+
+/// `bantin explain <item-link-or-id>`: why an item got its language, categories and story.
+pub async fn explain(config: &Config, key: &str, out: &mut impl Write) -> Result<()> {
+    use crate::classify::Classifier;
+    use crate::model::{FeedMeta, Item};
+    use crate::story::{self, Profile};
+
+    let store = open_store(config).await?;
+    let key_owned = key.to_string();
+    let s = store.clone();
+    let item = tokio::task::spawn_blocking(move || s.find_item(&key_owned))
+        .await??
+        .with_context(|| format!("no stored item has the id, link or guid `{key}`"))?;
+    let s = store.clone();
+    let id = item.id;
+    let record = tokio::task::spawn_blocking(move || s.curation_record(id))
+        .await??
+        .context("the item vanished")?;
+    let s = store.clone();
+    let story_id = item.story;
+    let members = tokio::task::spawn_blocking(move || s.story_members(&[story_id])).await??;
+
+    let feed = config.feed(&item.feed).cloned().unwrap_or_else(|| {
+        // A feed no longer configured: judge it as if it had no settings.
+        crate::config::FeedConfig {
+            name: item.feed.clone(),
+            source: crate::config::FeedSource::File(item.feed_url.clone().into()),
+            lang: None,
+            categories: vec![],
+            cadence: crate::config::Cadence::Every(config.poll.interval),
+            priority: 0,
+            enabled: false,
+        }
+    });
+    let meta = FeedMeta {
+        title: record.feed_title.clone(),
+        site_link: record.feed_site.clone(),
+        lang: record.channel_lang.clone(),
+    };
+    let mut as_item = Item {
+        key: item.key.clone(),
+        guid: item.guid.clone(),
+        link: item.link.clone(),
+        title: item.title.clone(),
+        summary: item.summary.clone(),
+        content: item.content.clone(),
+        author: item.author.clone(),
+        source_categories: record.source_categories.clone(),
+        image: item.image.clone(),
+        enclosure: item.enclosure.clone(),
+        published: Some(item.published),
+        updated: Some(item.updated),
+        declared_lang: record.declared_lang.clone(),
+        lang: None,
+        categories: vec![],
+    };
+    let classifier = Classifier::new(config);
+    let dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
+
+    writeln!(out, "item {}: {}", item.id, item.title)?;
+    writeln!(
+        out,
+        "  feed: {}   published: {}   link: {}",
+        item.feed,
+        item.published.to_rfc3339_opts(SecondsFormat::Secs, true),
+        dash(&item.link)
+    )?;
+
+    // Language.
+    let lang = classifier.language(&feed, &meta, &as_item);
+    writeln!(out, "\nlanguage: {}", dash(&item.lang))?;
+    writeln!(
+        out,
+        "  decided by: {}{}",
+        lang.rule.describe(),
+        if lang.lang != item.lang {
+            format!(" (the current rules would say {})", dash(&lang.lang))
+        } else {
+            String::new()
+        }
+    )?;
+    writeln!(
+        out,
+        "  [[feed]] lang: {}   item declares: {}   channel declares: {}   configured: {}",
+        dash(&lang.configured),
+        dash(&lang.item),
+        dash(&lang.channel),
+        config.classify.languages.join(", ")
+    )?;
+    match &lang.detected {
+        Some(d) => writeln!(
+            out,
+            "  detected: {} with confidence {:.2} on {} words ({}); {}",
+            d.lang,
+            d.confidence,
+            d.words,
+            d.method,
+            if d.confident {
+                "confident enough to overrule declarations"
+            } else {
+                "too unsure to overrule a declaration"
+            }
+        )?,
+        None if lang.configured.is_some() => {
+            writeln!(out, "  detected: not run (the config sets the language)")?
+        }
+        None => writeln!(
+            out,
+            "  detected: nothing (no text in a detectable language)"
+        )?,
+    }
+
+    // Categories.
+    as_item.lang = item.lang.clone();
+    let evidence = classifier.all_category_evidence(&feed, &as_item);
+    let kept: Vec<String> = classifier
+        .category_evidence(&feed, &as_item)
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    writeln!(out, "\ncategories: {}", item.categories.join(", "))?;
+    if evidence.is_empty() {
+        writeln!(out, "  no label, keyword or feed default matched")?;
+    }
+    for c in &evidence {
+        writeln!(
+            out,
+            "  {:<15} score {:>4.1}{}: {}",
+            c.id,
+            c.score,
+            if kept.contains(&c.id) {
+                ""
+            } else {
+                " (below half the best, dropped)"
+            },
+            c.reasons.join("; ")
+        )?;
+    }
+    if record.own_categories != item.categories {
+        writeln!(
+            out,
+            "  on its own: {}; the story's {} items voted: {}",
+            if record.own_categories.is_empty() {
+                "none".to_string()
+            } else {
+                record.own_categories.join(", ")
+            },
+            members.len(),
+            item.categories.join(", ")
+        )?;
+    }
+
+    // Story.
+    let outlets: std::collections::BTreeSet<String> =
+        members.iter().map(crate::render::stories::outlet).collect();
+    let canonical = crate::render::stories::canonical(config, &members);
+    writeln!(
+        out,
+        "\nstory {}: {} item(s) from {} outlet(s); canonical item: {}",
+        item.story,
+        members.len(),
+        outlets.len(),
+        canonical.map_or("-".to_string(), |c| format!("{} ({})", c.id, c.feed))
+    )?;
+    let rule = story::Rule::parse(&record.story_rule);
+    match rule {
+        story::Rule::New => writeln!(
+            out,
+            "  this item started the story (no earlier item with its URL or similar enough text)"
+        )?,
+        story::Rule::Url => writeln!(
+            out,
+            "  joined by rule url: same canonical URL as item {}",
+            record.story_match.map_or("-".into(), |m| m.to_string())
+        )?,
+        story::Rule::Text => writeln!(
+            out,
+            "  joined by rule text: similarity {:.3} (threshold {}) to item {}",
+            record.story_score,
+            story::THRESHOLD,
+            record.story_match.map_or("-".into(), |m| m.to_string())
+        )?,
+    }
+    // Similarity of this item to every other member, with today's document frequencies.
+    let lang_code = item.lang.clone().unwrap_or_else(|| "und".into());
+    let text_of = |r: &Option<String>| r.clone().unwrap_or_default();
+    let mine = text_of(&record.story_text);
+    let (h, sm) = story::split_story_text(&mine);
+    let profile = Profile::new(&lang_code, h, sm);
+    let mut others = Vec::new();
+    for m in &members {
+        if m.id == item.id {
+            continue;
+        }
+        let s = store.clone();
+        let mid = m.id;
+        let rec = tokio::task::spawn_blocking(move || s.curation_record(mid)).await??;
+        let text = rec.and_then(|r| r.story_text).unwrap_or_default();
+        let (h, sm) = story::split_story_text(&text);
+        others.push((m, Profile::new(&lang_code, h, sm)));
+    }
+    let mut terms: Vec<i64> = vec![story::count_id(&lang_code)];
+    for p in std::iter::once(&profile).chain(others.iter().map(|(_, p)| p)) {
+        terms.extend(p.features.keys().map(|f| story::term_id(&lang_code, f)));
+    }
+    let s = store.clone();
+    let df = tokio::task::spawn_blocking(move || s.story_df(&terms)).await??;
+    let n = df.get(&story::count_id(&lang_code)).copied().unwrap_or(0);
+    let mut idf = |f: &str| {
+        story::idf(
+            df.get(&story::term_id(&lang_code, f)).copied().unwrap_or(0),
+            n,
+        )
+    };
+    for m in &members {
+        let marker = if m.id == item.id { "*" } else { " " };
+        let detail = match others.iter().find(|(o, _)| o.id == m.id) {
+            None => "this item".to_string(),
+            Some((_, p)) => {
+                let sim = profile.similarity(p, &mut idf);
+                match profile.veto(p) {
+                    Some(v) => format!("similarity {sim:.3}, but vetoed: {v}"),
+                    None => format!("similarity {sim:.3}"),
+                }
+            }
+        };
+        writeln!(
+            out,
+            " {marker} item {:<6} {:<28} {}  {} — {}",
+            m.id,
+            m.feed.chars().take(28).collect::<String>(),
+            m.published.format("%Y-%m-%d %H:%M"),
+            m.title,
+            detail
+        )?;
+    }
+    Ok(())
+}

@@ -246,10 +246,18 @@ impl Config {
     /// Validates `text` as if read from `path` (used for locating relative paths and in errors).
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let mut problems = Problems::new(text);
-        let config = match toml_edit::Document::parse(text) {
-            Ok(doc) => build(&Node::root(doc.as_table()), path, &mut problems),
-            Err(e) => {
+        // toml_edit's error recovery panics on some invalid documents ("all items have
+        // spans", e.g. `==\n.=`; found by fuzzing, still in toml_edit 0.25). Such a file is
+        // invalid either way: report it instead of taking `check` or the reload task down.
+        let parsed = std::panic::catch_unwind(|| toml_edit::Document::parse(text));
+        let config = match parsed {
+            Ok(Ok(doc)) => build(&Node::root(doc.as_table()), path, &mut problems),
+            Ok(Err(e)) => {
                 problems.at(e.span().map(|s| s.start), e.message().trim().to_string());
+                None
+            }
+            Err(_) => {
+                problems.at(None, "not valid TOML (the parser gave up)".to_string());
                 None
             }
         };

@@ -21,4 +21,5 @@ pub mod render;
 pub mod schedule;
 pub mod server;
 pub mod store;
+pub mod story;
 pub mod websub;

@@ -62,6 +62,11 @@ enum Command {
         #[arg(long)]
         limit: Option<usize>,
     },
+    /// Explain an item's language, categories and story.
+    Explain {
+        /// The item's id (from `items --json`), link or guid.
+        item: String,
+    },
     /// Show each feed's fetch state, or enable/disable one.
     Feeds {
         /// One JSON object per line.
@@ -136,6 +141,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::ImportOpml { file } => bantin::commands::import_opml(&config, &file, &mut stdout),
         Command::ExportOpml => bantin::commands::export_opml(&config, &mut stdout),
         Command::Stats => bantin::commands::stats(&config, &mut stdout).await,
+        Command::Explain { item } => bantin::commands::explain(&config, &item, &mut stdout).await,
         Command::Run { listen } => {
             drop(stdout);
             let addr = listen.unwrap_or(config.server.listen);

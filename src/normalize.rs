@@ -132,7 +132,7 @@ pub fn normalize(
 
 fn has_feed_root(xml: &str) -> bool {
     repair::root_start(xml).is_some_and(|at| {
-        let tag = &xml[at..xml.len().min(at + 12)];
+        let tag = &xml[at..];
         tag.starts_with("<rss")
             || tag.starts_with("<feed")
             || tag.starts_with("<rdf:RDF")

@@ -13,6 +13,7 @@ pub mod i18n;
 mod index;
 mod json;
 mod rss;
+pub mod stories;
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -89,19 +90,24 @@ pub(crate) struct Entry<'a> {
     /// The origin feed's URL when it is an http(s) URL.
     pub source_feed_url: Option<String>,
     pub source_site: Option<String>,
+    /// Other outlets that reported the same story.
+    pub related: &'a [stories::Related],
 }
 
 pub(crate) fn entries<'a>(
     ctx: &Context,
     spec: &OutputSpec,
     items: &'a [StoredItem],
+    related: &'a [Vec<stories::Related>],
 ) -> Vec<Entry<'a>> {
     let lang = spec.lang.as_deref().unwrap_or("en");
     let strings = i18n::strings(lang);
     let host = ctx.base_url.host_str().unwrap_or("bantin");
     items
         .iter()
-        .map(|item| {
+        .enumerate()
+        .map(|(i, item)| {
+            let related: &[stories::Related] = related.get(i).map_or(&[], Vec::as_slice);
             let mut h = blake3::Hasher::new();
             h.update(item.feed.as_bytes());
             h.update(b"\0");
@@ -123,6 +129,26 @@ pub(crate) fn entries<'a>(
                     escape_text(&source_name)
                 ),
                 None => format!("<p>{}: {}</p>", strings.source, escape_text(&source_name)),
+            };
+            let attribution = if related.is_empty() {
+                attribution
+            } else {
+                let names: Vec<String> = related
+                    .iter()
+                    .map(|r| match &r.link {
+                        Some(l) => format!(
+                            "<a href=\"{}\">{}</a>",
+                            escape_attr(l),
+                            escape_text(&r.source)
+                        ),
+                        None => escape_text(&r.source),
+                    })
+                    .collect();
+                format!(
+                    "{attribution}\n<p>{}: {}</p>",
+                    strings.also_reported_by,
+                    names.join(", ")
+                )
             };
             let html = if body.is_empty() {
                 attribution
@@ -153,6 +179,7 @@ pub(crate) fn entries<'a>(
                 source_name,
                 source_feed_url,
                 source_site,
+                related,
             }
         })
         .collect()
@@ -167,9 +194,21 @@ pub(crate) fn newest(items: &[StoredItem]) -> DateTime<Utc> {
         .unwrap_or_else(|| DateTime::<Utc>::from_timestamp(0, 0).unwrap_or_default())
 }
 
-/// Renders one output in one format.
+/// Renders one output in one format (items as given, nobody else credited).
 pub fn render(ctx: &Context, spec: &OutputSpec, items: &[StoredItem], format: Format) -> String {
-    render_page(ctx, spec, items, format, Page::default())
+    render_page(ctx, spec, items, &[], format, Page::default())
+}
+
+/// Renders the first page of an output; `related[i]` are the other outlets that reported
+/// `items[i]`'s story (see [`stories::collapse`]).
+pub fn render_stories(
+    ctx: &Context,
+    spec: &OutputSpec,
+    items: &[StoredItem],
+    related: &[Vec<stories::Related>],
+    format: Format,
+) -> String {
+    render_page(ctx, spec, items, related, format, Page::default())
 }
 
 /// Which page of an output a document is (RFC 5005 paged feeds: page 1 is the output
@@ -226,10 +265,11 @@ pub fn render_page(
     ctx: &Context,
     spec: &OutputSpec,
     items: &[StoredItem],
+    related: &[Vec<stories::Related>],
     format: Format,
     page: Page,
 ) -> String {
-    let entries = entries(ctx, spec, items);
+    let entries = entries(ctx, spec, items, related);
     let links = nav_links(ctx, spec, format, page);
     match format {
         Format::Rss => rss::render(ctx, spec, &entries, items, &links),

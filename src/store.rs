@@ -4,13 +4,16 @@
 //! Times are stored as Unix seconds. Every write of one fetch happens in one `BEGIN IMMEDIATE`
 //! transaction, so a reader (or a crash) never sees half a fetch.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use crate::dedup::canonical_url;
 use crate::model::{Enclosure, FeedHints, FeedMeta, FeedStatus, Item, StoredItem, UpsertCounts};
+use crate::story::{self, Candidate, Profile, Rule};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -106,6 +109,31 @@ CREATE TABLE host_pauses (
     until INTEGER NOT NULL
 );
 "#,
+    // Curation (issue 3): what story clustering and `bantin explain` need. Self-contained so
+    // it can run after any other migration.
+    r#"
+ALTER TABLE items ADD COLUMN declared_lang TEXT;
+ALTER TABLE items ADD COLUMN canonical_url TEXT;
+ALTER TABLE items ADD COLUMN story_text TEXT;
+ALTER TABLE items ADD COLUMN story_rule TEXT;
+ALTER TABLE items ADD COLUMN story_score REAL;
+ALTER TABLE items ADD COLUMN story_match INTEGER;
+ALTER TABLE items ADD COLUMN own_categories TEXT;
+ALTER TABLE items ADD COLUMN story_norm REAL;
+CREATE INDEX items_by_story ON items (story);
+CREATE INDEX items_by_canonical_url ON items (canonical_url) WHERE canonical_url IS NOT NULL;
+CREATE TABLE story_terms (
+    term    INTEGER NOT NULL,
+    day     INTEGER NOT NULL,
+    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    PRIMARY KEY (term, day, item_id)
+) WITHOUT ROWID;
+CREATE INDEX story_terms_by_item ON story_terms (item_id);
+CREATE TABLE story_df (
+    term INTEGER PRIMARY KEY,
+    df   INTEGER NOT NULL
+);
+"#,
 ];
 
 /// A handle to the database. Cheap to clone; calls block, so async code runs them on a
@@ -126,6 +154,26 @@ pub struct FetchRecord {
     pub status: String,
     /// What the document says about its polling (`<ttl>`, `sy:*`, `skipHours`, `skipDays`).
     pub hints: FeedHints,
+}
+
+/// What clustering and classification recorded about one item.
+#[derive(Debug, Clone)]
+pub struct CurationRecord {
+    /// `new`, `url` or `text` (see `story::Rule`).
+    pub story_rule: String,
+    pub story_score: f64,
+    /// The earlier item it was matched to.
+    pub story_match: Option<i64>,
+    pub declared_lang: Option<String>,
+    /// Decoration-free headline, newline, summary text (see `story::story_text`).
+    pub story_text: Option<String>,
+    pub source_categories: Vec<String>,
+    /// The categories the item earned on its own (before the story's vote).
+    pub own_categories: Vec<String>,
+    /// The channel's declared language.
+    pub channel_lang: Option<String>,
+    pub feed_title: Option<String>,
+    pub feed_site: Option<String>,
 }
 
 /// Which items an output shows.
@@ -267,8 +315,18 @@ impl Store {
             ],
         )?;
         let mut counts = UpsertCounts::default();
+        // Names the source is known by, to strip ` | Outlet` decorations from headlines.
+        let mut outlets: Vec<String> = vec![feed.to_string()];
+        outlets.extend(meta.title.clone());
+        outlets.extend(
+            meta.site_link
+                .as_deref()
+                .and_then(|l| url::Url::parse(l).ok())
+                .and_then(|u| u.host_str().map(str::to_string)),
+        );
+        let mut clusterer = Clusterer::new(outlets);
         for item in items {
-            match upsert_item(&tx, feed_id, item, now)? {
+            match upsert_item(&tx, feed_id, item, now, &mut clusterer)? {
                 Upserted::New => counts.new += 1,
                 Upserted::Updated => counts.updated += 1,
                 Upserted::Unchanged => counts.unchanged += 1,
@@ -452,6 +510,87 @@ impl Store {
         })
     }
 
+    /// Every item of the given stories, oldest first.
+    pub fn story_members(&self, stories: &[i64]) -> Result<Vec<StoredItem>, StoreError> {
+        let conn = self.conn();
+        let mut out = Vec::new();
+        for chunk in stories.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+            let sql = format!(
+                "{ITEM_SQL} WHERE i.story IN ({}) ORDER BY i.published, i.id",
+                marks.join(", ")
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(chunk), stored_item_row)?;
+            for r in rows {
+                out.push(r?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The item a user means by `key`: its id, its link (exactly or up to tracking
+    /// parameters and `www.`), or its guid.
+    pub fn find_item(&self, key: &str) -> Result<Option<StoredItem>, StoreError> {
+        let conn = self.conn();
+        if let Ok(id) = key.trim().parse::<i64>() {
+            let mut stmt = conn.prepare_cached(&format!("{ITEM_SQL} WHERE i.id = ?1"))?;
+            if let Some(item) = stmt.query_row([id], stored_item_row).optional()? {
+                return Ok(Some(item));
+            }
+        }
+        let canonical = canonical_url(key).unwrap_or_default();
+        let mut stmt = conn.prepare_cached(&format!(
+            "{ITEM_SQL} WHERE i.link = ?1 OR i.canonical_url = ?2 OR i.guid = ?1
+             ORDER BY i.link = ?1 OR i.guid = ?1 DESC, i.id LIMIT 1"
+        ))?;
+        Ok(stmt
+            .query_row(params![key.trim(), canonical], stored_item_row)
+            .optional()?)
+    }
+
+    /// What clustering and classification recorded about an item (for `bantin explain`).
+    pub fn curation_record(&self, id: i64) -> Result<Option<CurationRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT i.story_rule, i.story_score, i.story_match, i.declared_lang, i.story_text,
+                    i.source_categories, COALESCE(i.own_categories, i.categories), f.lang,
+                    f.title, f.site_link
+             FROM items i JOIN feeds f ON f.id = i.feed_id WHERE i.id = ?1",
+        )?;
+        Ok(stmt
+            .query_row([id], |r| {
+                let json = |s: String| serde_json::from_str::<Vec<String>>(&s).unwrap_or_default();
+                Ok(CurationRecord {
+                    story_rule: r
+                        .get::<_, Option<String>>(0)?
+                        .unwrap_or_else(|| "new".into()),
+                    story_score: r.get::<_, Option<f64>>(1)?.unwrap_or(0.0),
+                    story_match: r.get(2)?,
+                    declared_lang: r.get(3)?,
+                    story_text: r.get(4)?,
+                    source_categories: json(r.get(5)?),
+                    own_categories: json(r.get(6)?),
+                    channel_lang: r.get(7)?,
+                    feed_title: r.get(8)?,
+                    feed_site: r.get(9)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Document frequencies of clustering features (by `story::term_id`), 0 when unseen.
+    pub fn story_df(&self, terms: &[i64]) -> Result<HashMap<i64, u64>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT df FROM story_df WHERE term = ?1")?;
+        let mut out = HashMap::new();
+        for t in terms {
+            let d: Option<i64> = stmt.query_row([t], |r| r.get(0)).optional()?;
+            out.insert(*t, d.unwrap_or(0) as u64);
+        }
+        Ok(out)
+    }
+
     pub fn item_count(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn()
@@ -531,6 +670,7 @@ fn upsert_item(
     feed_id: i64,
     item: &Item,
     now: DateTime<Utc>,
+    clusterer: &mut Clusterer,
 ) -> Result<Upserted, StoreError> {
     let hash = content_hash(item);
     let existing: Option<(i64, String, i64)> = tx
@@ -590,11 +730,7 @@ fn upsert_item(
                 sort_at,
                 hash
             ])?;
-            let id = tx.last_insert_rowid();
-            // Until stories are clustered across sources, each item is its own story.
-            tx.prepare_cached("UPDATE items SET story = ?1 WHERE id = ?1")?
-                .execute([id])?;
-            id
+            tx.last_insert_rowid()
         }
         Some((id, _, _)) => {
             tx.prepare_cached(
@@ -635,11 +771,317 @@ fn upsert_item(
     for (rank, c) in item.categories.iter().enumerate() {
         stmt.execute(params![item_id, c, rank as i64])?;
     }
+    tx.prepare_cached("UPDATE items SET own_categories = ?2 WHERE id = ?1")?
+        .execute(params![item_id, categories])?;
+    if is_new {
+        clusterer.assign(tx, item_id, item, published)?;
+    }
+    apply_story_categories(tx, item_id)?;
     Ok(if is_new {
         Upserted::New
     } else {
         Upserted::Updated
     })
+}
+
+/// Gives every item of `item_id`'s story the story's categories: each member votes for its
+/// own categories (2 for its primary, 1 for the others); categories with at least half the
+/// best vote are kept, best first. Outlets report one event under one heading, and a terse
+/// headline ("Hà Nội mù mịt") gets the category its better-worded siblings earned.
+fn apply_story_categories(tx: &Transaction, item_id: i64) -> Result<(), StoreError> {
+    let members: Vec<(i64, String)> = tx
+        .prepare_cached(
+            "SELECT id, COALESCE(own_categories, categories) FROM items
+             WHERE story = (SELECT story FROM items WHERE id = ?1)
+             ORDER BY published, id",
+        )?
+        .query_map([item_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    if members.len() < 2 {
+        return Ok(());
+    }
+    let mut votes: Vec<(String, u32)> = Vec::new();
+    for (_, cats) in &members {
+        let cats: Vec<String> = serde_json::from_str(cats).unwrap_or_default();
+        for (rank, c) in cats.iter().enumerate() {
+            let v = if rank == 0 { 2 } else { 1 };
+            match votes.iter_mut().find(|(id, _)| id == c) {
+                Some((_, n)) => *n += v,
+                None => votes.push((c.clone(), v)),
+            }
+        }
+    }
+    votes.sort_by_key(|v| std::cmp::Reverse(v.1)); // stable: ties keep the earliest member's order
+    let top = votes.first().map_or(0, |v| v.1);
+    let story_categories: Vec<String> = votes
+        .into_iter()
+        .filter(|(_, n)| *n * 2 >= top)
+        .map(|(c, _)| c)
+        .collect();
+    let json = serde_json::to_string(&story_categories).unwrap_or_default();
+    for (id, _) in &members {
+        tx.prepare_cached("UPDATE items SET categories = ?2 WHERE id = ?1")?
+            .execute(params![id, json])?;
+        tx.prepare_cached("DELETE FROM item_categories WHERE item_id = ?1")?
+            .execute([id])?;
+        let mut stmt = tx.prepare_cached(
+            "INSERT OR IGNORE INTO item_categories (item_id, category, rank) VALUES (?1, ?2, ?3)",
+        )?;
+        for (rank, c) in story_categories.iter().enumerate() {
+            stmt.execute(params![id, c, rank as i64])?;
+        }
+    }
+    Ok(())
+}
+
+/// Story assignment for the new items of one fetch (see `story`): finds candidates through
+/// the `story_terms` index (same language-specific words, ±2 days), scores them with the
+/// document frequencies of `story_df`, and records the decision on the item.
+struct Clusterer {
+    outlets: Vec<String>,
+    /// Document frequencies read during this transaction, by term id.
+    df: HashMap<i64, u64>,
+}
+
+impl Clusterer {
+    fn new(outlets: Vec<String>) -> Clusterer {
+        Clusterer {
+            outlets,
+            df: HashMap::new(),
+        }
+    }
+
+    fn df(&mut self, tx: &Transaction, term: i64) -> Result<u64, StoreError> {
+        if let Some(d) = self.df.get(&term) {
+            return Ok(*d);
+        }
+        let d: i64 = tx
+            .prepare_cached("SELECT df FROM story_df WHERE term = ?1")?
+            .query_row([term], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+        self.df.insert(term, d as u64);
+        Ok(d as u64)
+    }
+
+    fn bump_df(&mut self, tx: &Transaction, term: i64) -> Result<(), StoreError> {
+        let d: i64 = tx
+            .prepare_cached(
+                "INSERT INTO story_df (term, df) VALUES (?1, 1)
+                 ON CONFLICT (term) DO UPDATE SET df = df + 1 RETURNING df",
+            )?
+            .query_row([term], |r| r.get(0))?;
+        self.df.insert(term, d as u64);
+        Ok(())
+    }
+
+    /// Decides the story of the new item `id` and indexes it.
+    fn assign(
+        &mut self,
+        tx: &Transaction,
+        id: i64,
+        item: &Item,
+        published: i64,
+    ) -> Result<(), StoreError> {
+        let lang = item.lang.clone().unwrap_or_else(|| "und".to_string());
+        let outlets: Vec<&str> = self.outlets.iter().map(String::as_str).collect();
+        let headline = story::strip_decorations(&item.title, &outlets);
+        let summary = item
+            .summary
+            .as_deref()
+            .map(crate::normalize::text::plain_text)
+            .unwrap_or_default();
+        let text = story::story_text(&headline, &summary);
+        let (headline, summary) = story::split_story_text(&text);
+        let profile = Profile::new(&lang, headline, summary);
+        let canonical = item.link.as_deref().and_then(canonical_url);
+
+        // Document frequencies include this item.
+        self.bump_df(tx, story::count_id(&lang))?;
+        let mut ids: HashMap<&str, i64> = HashMap::with_capacity(profile.features.len());
+        for f in profile.features.keys() {
+            let t = story::term_id(&lang, f);
+            ids.insert(f.as_str(), t);
+            self.bump_df(tx, t)?;
+        }
+        let n_docs = self.df(tx, story::count_id(&lang))?;
+        let mut norm = 0.0;
+        for (f, w) in &profile.features {
+            let x = story::idf(self.df(tx, ids[f.as_str()])?, n_docs) * w;
+            norm += x * x;
+        }
+        let norm = norm.sqrt();
+
+        // 1. The same article (canonical URL) from any feed.
+        let mut decision: Option<(i64, Rule, f64, Option<i64>)> = None;
+        if let Some(url) = &canonical {
+            decision = tx
+                .prepare_cached(
+                    "SELECT id, story FROM items WHERE canonical_url = ?1 AND id != ?2
+                     ORDER BY id LIMIT 1",
+                )?
+                .query_row(params![url, id], |r| {
+                    let (mid, st): (i64, Option<i64>) = (r.get(0)?, r.get(1)?);
+                    Ok((st.unwrap_or(mid), Rule::Url, 1.0, Some(mid)))
+                })
+                .optional()?;
+        }
+
+        // 2. Similar text in the same language within the window.
+        let terms: Vec<i64> = profile.index_terms().into_iter().map(|t| ids[t]).collect();
+        // Candidates come from the item's rarest words (rare words identify a story; common
+        // ones would only make long posting lists to read).
+        let mut lookup: Vec<(u64, i64)> = Vec::with_capacity(terms.len());
+        for t in &terms {
+            let d = self.df(tx, *t)?;
+            if d as f64 <= (story::MAX_DF_SHARE * n_docs as f64).max(story::MIN_DF_CUTOFF) {
+                lookup.push((d, *t));
+            }
+        }
+        lookup.sort_unstable();
+        lookup.truncate(story::LOOKUP_TERMS);
+        let day = story::day_of(published);
+        let span = story::WINDOW_SECS / 86_400 + 1;
+        // The text rule also runs after a URL match: an item that is the same article as one
+        // story and retells another joins the two (the URL rule alone would leave them apart
+        // whenever the retelling arrived first).
+        {
+            let mut shared: HashMap<i64, usize> = HashMap::new();
+            {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT item_id FROM story_terms WHERE term = ?1 AND day BETWEEN ?2 AND ?3
+                     LIMIT ?4",
+                )?;
+                for (_, term) in &lookup {
+                    let ids: Vec<i64> = stmt
+                        .query_map(
+                            params![term, day - span, day + span, story::MAX_POSTING as i64 + 1],
+                            |r| r.get(0),
+                        )?
+                        .collect::<Result<_, _>>()?;
+                    // A word this common in the window identifies nothing.
+                    if ids.len() > story::MAX_POSTING {
+                        continue;
+                    }
+                    for i in ids {
+                        *shared.entry(i).or_default() += 1;
+                    }
+                }
+            }
+            let mut ranked: Vec<(i64, usize)> =
+                shared.into_iter().filter(|(i, _)| *i != id).collect();
+            ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+            ranked.truncate(story::MAX_CANDIDATES);
+            let mut candidates = Vec::with_capacity(ranked.len());
+            {
+                // A story is one event carried by several sources: two items of the same feed
+                // are two items (an outlet's follow-ups and live pages stay separate).
+                let own_feed: i64 = tx
+                    .prepare_cached("SELECT feed_id FROM items WHERE id = ?1")?
+                    .query_row([id], |r| r.get(0))?;
+                let mut stmt = tx.prepare_cached(
+                    "SELECT story, published, lang, story_text, story_norm, feed_id FROM items WHERE id = ?1",
+                )?;
+                type Row = (
+                    Option<i64>,
+                    i64,
+                    Option<String>,
+                    Option<String>,
+                    Option<f64>,
+                    i64,
+                );
+                for (cid, _) in &ranked {
+                    let row: Option<Row> = stmt
+                        .query_row([cid], |r| {
+                            Ok((
+                                r.get(0)?,
+                                r.get(1)?,
+                                r.get(2)?,
+                                r.get(3)?,
+                                r.get(4)?,
+                                r.get(5)?,
+                            ))
+                        })
+                        .optional()?;
+                    let Some((st, pubd, clang, Some(ctext), Some(cnorm), cfeed)) = row else {
+                        continue;
+                    };
+                    let clang = clang.unwrap_or_else(|| "und".to_string());
+                    if cfeed == own_feed
+                        || clang != lang
+                        || (pubd - published).abs() > story::WINDOW_SECS
+                    {
+                        continue;
+                    }
+                    let (h, s) = story::split_story_text(&ctext);
+                    candidates.push(Candidate {
+                        id: *cid,
+                        story: st.unwrap_or(*cid),
+                        published: pubd,
+                        profile: Profile::new(&clang, h, s),
+                        norm: cnorm,
+                    });
+                }
+            }
+            let mut failed: Option<StoreError> = None;
+            let mut idf = |f: &str| -> f64 {
+                let t = ids
+                    .get(f)
+                    .copied()
+                    .unwrap_or_else(|| story::term_id(&lang, f));
+                match self.df(tx, t) {
+                    Ok(d) => story::idf(d, n_docs),
+                    Err(e) => {
+                        failed.get_or_insert(e);
+                        0.0
+                    }
+                }
+            };
+            let best = story::best_match(&profile, norm, published, &candidates, &mut idf);
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            if let Some((i, score)) = best {
+                let c = &candidates[i];
+                match decision {
+                    None => decision = Some((c.story, Rule::Text, score, Some(c.id))),
+                    Some((url_story, ..)) if url_story != c.story => {
+                        let (keep, gone) = (url_story.min(c.story), url_story.max(c.story));
+                        tx.prepare_cached("UPDATE items SET story = ?1 WHERE story = ?2")?
+                            .execute(params![keep, gone])?;
+                        if let Some(d) = decision.as_mut() {
+                            d.0 = keep;
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        let (story_id, rule, score, matched) = decision.unwrap_or((id, Rule::New, 0.0, None));
+        tx.prepare_cached(
+            "UPDATE items SET story = ?2, story_rule = ?3, story_score = ?4, story_match = ?5,
+               canonical_url = ?6, story_text = ?7, declared_lang = ?8, story_norm = ?9
+             WHERE id = ?1",
+        )?
+        .execute(params![
+            id,
+            story_id,
+            rule.as_str(),
+            score,
+            matched,
+            canonical,
+            text,
+            item.declared_lang,
+            norm
+        ])?;
+        let mut stmt = tx.prepare_cached(
+            "INSERT OR IGNORE INTO story_terms (term, day, item_id) VALUES (?1, ?2, ?3)",
+        )?;
+        for term in terms {
+            stmt.execute(params![term, day, id])?;
+        }
+        Ok(())
+    }
 }
 
 const FEED_STATUS_SQL: &str = "SELECT f.name, f.url, f.title, f.site_link, f.etag, f.last_modified,

@@ -124,11 +124,17 @@ async fn sighup_applies_a_valid_config_and_rejects_an_invalid_one() {
     let server = FixtureServer::start().await;
     server.set(
         "/a.rss",
-        Served::feed("application/rss+xml", rss(&[("a1", "Tin A một")])),
+        Served::feed(
+            "application/rss+xml",
+            rss(&[("a1", "Quốc hội bế mạc kỳ họp thứ mười")]),
+        ),
     );
     server.set(
         "/b.rss",
-        Served::feed("application/rss+xml", rss(&[("b1", "Tin B mới thêm")])),
+        Served::feed(
+            "application/rss+xml",
+            rss(&[("b1", "Bão số ba đổ bộ vào Quảng Ninh")]),
+        ),
     );
     let dir = tempfile::tempdir().unwrap();
     let a = FeedEntry {
@@ -153,7 +159,10 @@ async fn sighup_applies_a_valid_config_and_rejects_an_invalid_one() {
         "READY=1 once the store is open and the listener bound"
     );
 
-    common::wait_for(&proc.url("/feeds/vi.json"), |b| b.contains("Tin A một")).await;
+    common::wait_for(&proc.url("/feeds/vi.json"), |b| {
+        b.contains("Quốc hội bế mạc kỳ họp thứ mười")
+    })
+    .await;
 
     // A valid file with a new feed: applied live, the new feed is polled and published.
     let a = FeedEntry {
@@ -179,7 +188,7 @@ async fn sighup_applies_a_valid_config_and_rejects_an_invalid_one() {
     let n = notify.recv(&mut buf).unwrap();
     assert_eq!(String::from_utf8_lossy(&buf[..n]).trim(), "READY=1");
     common::wait_for(&proc.url("/feeds/vi.json"), |b| {
-        b.contains("Tin B mới thêm")
+        b.contains("Bão số ba đổ bộ vào Quảng Ninh")
     })
     .await;
 
@@ -200,7 +209,10 @@ async fn sighup_applies_a_valid_config_and_rejects_an_invalid_one() {
     );
     let (status, body) = get_text(&proc.url("/feeds/vi.json")).await;
     assert_eq!(status, 200);
-    assert!(body.contains("Tin A một") && body.contains("Tin B mới thêm"));
+    assert!(
+        body.contains("Quốc hội bế mạc kỳ họp thứ mười")
+            && body.contains("Bão số ba đổ bộ vào Quảng Ninh")
+    );
     let (_, metrics) = get_text(&proc.url("/metrics")).await;
     assert!(
         metrics.contains("bantin_reloads_total{result=\"ok\"} 1"),
@@ -212,17 +224,22 @@ async fn sighup_applies_a_valid_config_and_rejects_an_invalid_one() {
     );
 }
 
-/// A server that sends headers and half a body, then waits before sending the rest.
+/// A server that sends headers and half a body, then waits before sending the rest (on its
+/// first request).
 async fn slow_feed_server(body: String, pause: Duration) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // Another loopback address: a different host, so per-host politeness does not
+    // serialize it with the fixture server's feeds.
+    let listener = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        for _ in 0..20 {
+        for n in 0..20 {
             let Ok((mut sock, _)) = listener.accept().await else {
                 return;
             };
             let body = body.clone();
+            // Only the first request is slow: the poll after the restart must succeed.
+            let pause = if n == 0 { pause } else { Duration::ZERO };
             tokio::spawn(async move {
                 let mut req = [0u8; 4096];
                 let _ = sock.read(&mut req).await;
@@ -260,7 +277,7 @@ async fn sigterm_during_a_poll_exits_cleanly_without_partial_writes() {
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    let slow_url = slow_feed_server(rss(&slow_refs), Duration::from_secs(2)).await;
+    let slow_url = slow_feed_server(rss(&slow_refs), Duration::from_secs(12)).await;
     let dir = tempfile::tempdir().unwrap();
     let feeds = [
         FeedEntry {
@@ -277,9 +294,25 @@ async fn sigterm_during_a_poll_exits_cleanly_without_partial_writes() {
         },
     ];
     let path = write_config(dir.path(), &feeds, "");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "allow_private = [\"127.0.0.1\"]",
+        "allow_private = [\"127.0.0.0/8\"]",
+    );
+    std::fs::write(&path, text).unwrap();
     let mut proc = start(&path, &[]);
     // Wait until the fast feed is stored, so the slow one is mid-body, then stop.
-    common::wait_for(&proc.url("/feeds/vi.json"), |b| b.contains("Tin nhanh 0")).await;
+    for i in 0.. {
+        let (_, body) = get_text(&proc.url("/feeds/vi.json")).await;
+        if body.contains("Tin nhanh 0") {
+            break;
+        }
+        assert!(
+            i < 400,
+            "fast feed never published; log:\n{}",
+            proc.log.lock().unwrap().join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(
         !proc.log_contains("feed=Slow"),
         "the slow poll should still be running"
@@ -587,4 +620,79 @@ fn opml_import_export_round_trip() {
     want.sort();
     assert_eq!(back, want);
     assert!(bantin::admin::parse_opml("<html><body>no</body></html>").is_err());
+}
+
+fn item(key: &str, published: chrono::DateTime<chrono::Utc>) -> bantin::model::Item {
+    bantin::model::Item {
+        key: key.into(),
+        guid: Some(key.into()),
+        link: Some(format!("http://example.test/{key}")),
+        title: format!("Tin {key}"),
+        summary: None,
+        content: None,
+        author: None,
+        source_categories: vec![],
+        image: None,
+        enclosure: None,
+        published: Some(published),
+        updated: None,
+        declared_lang: None,
+        lang: Some("vi".into()),
+        categories: vec![],
+    }
+}
+
+#[test]
+fn retention_prunes_old_items_in_batches_but_keeps_each_feeds_newest() {
+    use chrono::{Duration as D, Utc};
+    let dir = tempfile::tempdir().unwrap();
+    let store = bantin::store::Store::open(&dir.path().join("r.db")).unwrap();
+    let long_ago = Utc::now() - D::days(400);
+    let record = bantin::store::FetchRecord {
+        status: "200".into(),
+        ..Default::default()
+    };
+    // Feed A: 30 items seen 400 days ago; feed B: 5 old items and 3 recent ones.
+    let a: Vec<_> = (0..30)
+        .map(|i| item(&format!("a{i}"), long_ago + D::minutes(i)))
+        .collect();
+    store
+        .apply_fetch("A", &record, &Default::default(), &a, long_ago)
+        .unwrap();
+    let b_old: Vec<_> = (0..5)
+        .map(|i| item(&format!("b{i}"), long_ago + D::minutes(i)))
+        .collect();
+    store
+        .apply_fetch("B", &record, &Default::default(), &b_old, long_ago)
+        .unwrap();
+    let b_new: Vec<_> = (5..8)
+        .map(|i| item(&format!("b{i}"), Utc::now() - D::hours(i)))
+        .collect();
+    store
+        .apply_fetch("B", &record, &Default::default(), &b_new, Utc::now())
+        .unwrap();
+    assert_eq!(store.item_count().unwrap(), 38);
+
+    // Keep 180 days but never fewer than 10 per feed; batches of 7 exercise the loop.
+    let deleted = store.prune(180, 10, 7, Utc::now()).unwrap();
+    assert_eq!(
+        deleted, 20,
+        "A keeps its newest 10; B keeps all 8 (under the minimum)"
+    );
+    let items = store.all_items().unwrap();
+    assert_eq!(items.iter().filter(|i| i.feed == "A").count(), 10);
+    let mut kept: Vec<String> = items
+        .iter()
+        .filter(|i| i.feed == "A")
+        .map(|i| i.key.clone())
+        .collect();
+    kept.sort();
+    let mut newest: Vec<String> = (20..30).map(|i| format!("a{i}")).collect();
+    newest.sort();
+    assert_eq!(kept, newest, "the newest 10 of A survive");
+    assert_eq!(items.iter().filter(|i| i.feed == "B").count(), 8);
+    // Nothing recent is ever pruned, whatever the minimum.
+    let deleted = store.prune(180, 0, 100, Utc::now()).unwrap();
+    assert_eq!(deleted, 15);
+    assert_eq!(store.all_items().unwrap().len(), 3);
 }

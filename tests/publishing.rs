@@ -148,7 +148,9 @@ async fn websub_hubs_are_announced_and_pinged_when_outputs_change() {
 
     let server = FixtureServer::start().await;
     server.set("/a.rss", Served::feed("application/rss+xml", rss("a", 3)));
-    server.set("/b.rss", Served::feed("application/rss+xml", rss("b", 2)));
+    // A different event altogether, so it is its own story and shows in the outputs.
+    let b_doc = "<rss version=\"2.0\"><channel><title>Nguồn B</title><link>http://b.example.test/</link><language>vi</language><item><guid>b0</guid><title>Hội An đón lượng khách kỷ lục dịp lễ hội đèn lồng</title><link>http://b.example.test/hoi-an</link><pubDate>Fri, 20 Nov 2026 01:30:00 +0000</pubDate></item></channel></rss>";
+    server.set("/b.rss", Served::feed("application/rss+xml", b_doc));
     let dir = tempfile::tempdir().unwrap();
     let extra = format!("[publish]\nhubs = [\"{hub_url}\"]\n");
     let a = FeedEntry {
@@ -206,7 +208,7 @@ async fn websub_hubs_are_announced_and_pinged_when_outputs_change() {
     write_config(dir.path(), &[a, b], &extra);
     reload_tx.send(()).await.unwrap();
     common::wait_for(&format!("{base}/feeds/vi.rss"), |b| {
-        b.contains("b tin số 0")
+        b.contains("Hội An đón lượng khách kỷ lục")
     })
     .await;
     for _ in 0..200 {

@@ -8,7 +8,8 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
-/// Dates after this year are not believed (the store also clamps far-future dates).
+/// Dates after this year (or before year 0) are not believed (the store also clamps
+/// far-future dates).
 const MAX_YEAR: i32 = 9999;
 
 /// Parses a feed timestamp, or `None` when it cannot be read unambiguously.
@@ -18,7 +19,10 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
         return None;
     }
     let d = parse_rfc3339ish(s).or_else(|| parse_rfc822ish(s))?;
-    (chrono::Datelike::year(&d) <= MAX_YEAR).then_some(d)
+    // Year 0 with a positive offset is year -1 in UTC, which RSS dates cannot express.
+    (0..=MAX_YEAR)
+        .contains(&chrono::Datelike::year(&d))
+        .then_some(d)
 }
 
 /// `2026-11-20T08:00:00Z`, `…t…z`, `2026-11-20 08:00:00+07:00`, no seconds, no zone (UTC),

@@ -555,7 +555,7 @@ pub fn root_start(text: &str) -> Option<usize> {
 fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     let at = tag.find(&format!(" {name}="))? + name.len() + 2;
     let quote = tag[at..].chars().next()?;
-    let rest = &tag[at + 1..];
+    let rest = &tag[at + quote.len_utf8()..];
     Some(&rest[..rest.find(quote)?])
 }
 
@@ -593,6 +593,13 @@ fn drop_declaration(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multibyte_character_across_the_entity_probe_does_not_panic() {
+        // 'ư' is two bytes; put it across byte 4096.
+        let doc = format!("<rss>{}ư</rss>", "a".repeat(4095 - 5));
+        assert!(repair_xml(&doc).unwrap().contains('ư'));
+    }
 
     #[test]
     fn byte_scan_agrees_with_is_xml_char() {

@@ -210,8 +210,33 @@ pub fn is_dangerous_url(value: &str) -> bool {
 pub fn sanitize_html(s: &str, base: Option<&Url>) -> String {
     let input = truncate_bytes(s, MAX_HTML_BYTES);
     let input = flatten_deep_html(&input, MAX_HTML_DEPTH);
-    let cleaned = with_sanitizer(base, |b| b.clean(&input).to_string());
-    nfc(strip_illegal(cleaned.trim()))
+    with_sanitizer(base, |b| {
+        // Illegal characters go before trimming, so that what they hid at the ends is trimmed
+        // too, and a leading U+FEFF goes as the HTML parser would drop it.
+        let clean = |html: &str| {
+            let cleaned = b.clean(html).to_string();
+            nfc(strip_illegal(&cleaned)
+                .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+                .to_string())
+        };
+        // A sanitized tree does not always serialize to HTML that parses back to it (an `<a>`
+        // inside an `<a>` left by the adoption agency, foster-parented table content, a `<p>`
+        // around a block once a forbidden wrapper is unwrapped): clean again until nothing
+        // changes (one more pass in practice), so that readers parse what was sanitized and
+        // sanitizing stays idempotent. Text without elements cannot change.
+        let mut cleaned = clean(&input);
+        for _ in 0..2 {
+            if !cleaned.contains('<') {
+                break;
+            }
+            let again = clean(&cleaned);
+            if again == cleaned {
+                break;
+            }
+            cleaned = again;
+        }
+        cleaned
+    })
 }
 
 thread_local! {

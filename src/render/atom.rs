@@ -85,6 +85,16 @@ pub(super) fn render(
             "<link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>",
             escape_attr(&e.link)
         );
+        for r in e.related {
+            if let Some(link) = &r.link {
+                let _ = writeln!(
+                    out,
+                    "<link rel=\"related\" type=\"text/html\" href=\"{}\" title=\"{}\"/>",
+                    escape_attr(link),
+                    escape_attr(&r.source)
+                );
+            }
+        }
         let _ = writeln!(
             out,
             "<published>{}</published>",

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use chrono::{DateTime, Utc};
 
 use super::catalog::{self, OutputSpec};
+use super::stories::Related;
 use super::{Context, Format};
 use crate::config::Config;
 use crate::model::StoredItem;
@@ -84,32 +85,9 @@ pub struct RenderCache {
     paged: Mutex<HashMap<(String, u32), Arc<Rendered>>>,
 }
 
-/// The items of page `page` of `spec`, and whether an older page follows.
-fn select(
-    spec: &OutputSpec,
-    store: &Store,
-    page: u32,
-) -> Result<(Vec<StoredItem>, bool), StoreError> {
-    let limit = spec.limit;
-    let skip = (page.max(1) as usize - 1) * limit;
-    let mut query = spec.query();
-    let items = if spec.include.is_empty() && spec.exclude.is_empty() {
-        query.offset = skip;
-        query.limit = limit + 1;
-        store.query_items(&query)?
-    } else {
-        // Keyword filters apply after the query: filter from the top, then cut the page.
-        query.limit = (skip + limit) * 4 + 1;
-        let filtered = filter_all(spec, store.query_items(&query)?);
-        filtered.into_iter().skip(skip).take(limit + 1).collect()
-    };
-    let has_next = items.len() > limit;
-    Ok((items.into_iter().take(limit).collect(), has_next))
-}
-
 /// Applies an output's `include`/`exclude` keyword filters (case-insensitive, on title and
 /// summary).
-fn filter_all(spec: &OutputSpec, items: Vec<StoredItem>) -> Vec<StoredItem> {
+fn filter(spec: &OutputSpec, items: Vec<StoredItem>) -> Vec<StoredItem> {
     if spec.include.is_empty() && spec.exclude.is_empty() {
         return items;
     }
@@ -143,6 +121,43 @@ fn filter_all(spec: &OutputSpec, items: Vec<StoredItem>) -> Vec<StoredItem> {
         .collect()
 }
 
+/// Page `page` of one output: its items filtered, one per story (the canonical item),
+/// stories carried by fewer than `min_sources` outlets dropped, `limit` per page; with the
+/// other outlets of each story, and whether an older page follows.
+#[allow(clippy::type_complexity)]
+pub fn select(
+    store: &Store,
+    config: &Config,
+    spec: &OutputSpec,
+    page: u32,
+) -> Result<(Vec<StoredItem>, Vec<Vec<Related>>, bool), StoreError> {
+    let page = page.max(1) as usize;
+    // Stories up to the end of this page, plus one to know whether another page follows.
+    let wanted = page * spec.limit + 1;
+    let mut query = spec.query();
+    query.limit = query.limit / spec.limit.max(1) * wanted;
+    let items = filter(spec, store.query_items(&query)?);
+    let mut story_ids: Vec<i64> = Vec::new();
+    for i in &items {
+        if !story_ids.contains(&i.story) {
+            story_ids.push(i.story);
+        }
+        if story_ids.len() >= wanted * 4 {
+            break;
+        }
+    }
+    let members = store.story_members(&story_ids)?;
+    let (items, related) =
+        super::stories::collapse(config, &items, &members, spec.min_sources, wanted);
+    let has_next = items.len() > page * spec.limit;
+    let skip = (page - 1) * spec.limit;
+    Ok((
+        items.into_iter().skip(skip).take(spec.limit).collect(),
+        related.into_iter().skip(skip).take(spec.limit).collect(),
+        has_next,
+    ))
+}
+
 impl RenderCache {
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.current
@@ -165,14 +180,14 @@ impl RenderCache {
         let mut latest: Vec<(String, Vec<StoredItem>)> = Vec::new();
         let mut changed = Vec::new();
         for spec in &outputs {
-            let (items, has_next) = select(spec, store, 1)?;
+            let (items, related, has_next) = select(store, config, spec, 1)?;
             let page = super::Page {
                 number: 1,
                 has_next: has_next && config.publish.max_pages > 1,
             };
             for format in Format::ALL {
                 let key = format!("{}.{}", spec.path, format.extension());
-                let body = super::render_page(&ctx, spec, &items, format, page);
+                let body = super::render_page(&ctx, spec, &items, &related, format, page);
                 let doc = match previous.docs.get(&key) {
                     Some(old) if old.body == body.as_bytes() => old.clone(),
                     _ => {
@@ -254,7 +269,7 @@ impl RenderCache {
         let Some(spec) = snapshot.outputs.iter().find(|o| o.path == path) else {
             return Ok(None);
         };
-        let (items, has_next) = select(spec, store, page)?;
+        let (items, related, has_next) = select(store, config, spec, page)?;
         if items.is_empty() {
             return Ok(None);
         }
@@ -267,6 +282,7 @@ impl RenderCache {
             &ctx,
             spec,
             &items,
+            &related,
             format,
             super::Page {
                 number: page,

@@ -18,6 +18,8 @@ pub struct OutputSpec {
     pub limit: usize,
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+    /// Only stories carried by at least this many outlets (1: every story).
+    pub min_sources: usize,
     /// Which kind of output this is, for the index page.
     pub kind: OutputKind,
 }
@@ -34,11 +36,12 @@ impl OutputSpec {
         ItemQuery {
             lang: self.lang.clone(),
             categories: self.categories.clone(),
-            // Keyword filters drop items after the query: fetch more so the output stays full.
-            limit: if self.include.is_empty() && self.exclude.is_empty() {
-                self.limit
-            } else {
+            // One item per story, keyword filters and `min_sources` drop items after the
+            // query: fetch more so the output stays full.
+            limit: if self.include.is_empty() && self.exclude.is_empty() && self.min_sources <= 1 {
                 self.limit * 4
+            } else {
+                self.limit * 10
             },
             offset: 0,
         }
@@ -60,6 +63,7 @@ pub fn outputs(config: &Config) -> Vec<OutputSpec> {
             limit: DEFAULT_LIMIT,
             include: vec![],
             exclude: vec![],
+            min_sources: 1,
             kind: OutputKind::Language,
         });
         for c in &config.categories {
@@ -73,6 +77,7 @@ pub fn outputs(config: &Config) -> Vec<OutputSpec> {
                 limit: DEFAULT_LIMIT,
                 include: vec![],
                 exclude: vec![],
+                min_sources: 1,
                 kind: OutputKind::Category,
             });
         }
@@ -101,6 +106,7 @@ pub fn outputs(config: &Config) -> Vec<OutputSpec> {
             limit: o.limit,
             include: o.include.clone(),
             exclude: o.exclude.clone(),
+            min_sources: o.min_sources,
             kind: OutputKind::Curated,
         });
     }

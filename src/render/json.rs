@@ -32,7 +32,10 @@ pub(super) fn render(
                         "home_page_url": e.source_site,
                         "feed_url": e.source_feed_url,
                     },
-                    "also_reported_by": [],
+                    "also_reported_by": e.related.iter().map(|r| json!({
+                        "title": r.source,
+                        "url": r.link,
+                    })).collect::<Vec<_>>(),
                 },
             });
             let obj = v.as_object_mut().expect("a JSON object");

@@ -87,6 +87,17 @@ pub(super) fn render(
                 escape_text(&e.source_name)
             );
         }
+        // Other outlets that reported the story, machine-readable.
+        for r in e.related {
+            if let Some(link) = &r.link {
+                let _ = writeln!(
+                    out,
+                    "<atom:link rel=\"related\" type=\"text/html\" href=\"{}\" title=\"{}\"/>",
+                    escape_attr(link),
+                    escape_attr(&r.source)
+                );
+            }
+        }
         out.push_str("</item>\n");
     }
     out.push_str("</channel>\n</rss>\n");

@@ -1,0 +1,966 @@
+//! Story identity across sources: which stored item (from any feed) reports the same event as
+//! an incoming one.
+//!
+//! Rules, in order (see ARCHITECTURE.md, "Story clustering"):
+//! 1. **Same canonical URL** (`dedup::canonical_url`): the same article, whatever feed it came
+//!    from or whatever tracking parameters it carries.
+//! 2. **Near-duplicate text** within the same language and a bounded time window
+//!    ([`WINDOW_SECS`]): the item joins the story of its most similar earlier item when the
+//!    similarity reaches [`THRESHOLD`] and no veto applies.
+//!
+//! Text is prepared once per item ([`Profile`]): the title without outlet decorations
+//! (`VIDEO:`, `[Ảnh]`, ` | VnExpress`, ` - Tuổi Trẻ Online`), NFC, case-folded, diacritics kept;
+//! stop words dropped; English/Indonesian words lightly stemmed; Vietnamese syllable pairs
+//! added as phrases; numbers normalized per language (`3.000` in Vietnamese is `3,000` in
+//! English); years left out. The similarity is the cosine of IDF-weighted feature vectors,
+//! title features weighted [`TITLE_WEIGHT`]×; document frequencies come from the store.
+//!
+//! **Vetoes** keep look-alike events apart even when their words overlap:
+//! different match scores (`2-1` vs `1-1`), different months (`tháng 10` vs `tháng 11`,
+//! October vs November), and different names in the headlines (each headline names a place,
+//! team or company that the other item never mentions: floods in Quảng Trị vs Quảng Ngãi).
+//!
+//! Candidates come from an inverted index of the items' words keyed by language and day (the
+//! store's `story_terms`), so assigning an item costs what the items of its ±2 days share with
+//! it, never a scan of everything stored.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Items further apart than this (by publication time) are never the same story.
+pub const WINDOW_SECS: i64 = 48 * 3600;
+/// Minimum similarity for the text rule.
+pub const THRESHOLD: f64 = 0.14;
+/// Headline words count this much more than summary words.
+pub const TITLE_WEIGHT: f64 = 1.5;
+/// Pseudo-count added to the number of documents when computing IDF, so that the first few
+/// items of a fresh database do not make every word look rare.
+pub const DF_PRIOR: f64 = 20.0;
+/// At most this many candidates (those sharing the most words) are scored.
+pub const MAX_CANDIDATES: usize = 32;
+/// Candidates are looked up through at most this many of the item's words, the rarest.
+pub const LOOKUP_TERMS: usize = 40;
+/// Words in more than this share of a language's items (and in more than
+/// [`MIN_DF_CUTOFF`] items) carry no identity and are not used to look up candidates (they
+/// still count in the similarity).
+pub const MAX_DF_SHARE: f64 = 0.02;
+pub const MIN_DF_CUTOFF: f64 = 50.0;
+/// Candidates whose quick score reaches this share of [`THRESHOLD`] are scored exactly…
+pub const RESCORE_SHARE: f64 = 0.5;
+/// …at most this many of them.
+pub const RESCORE: usize = 8;
+/// At most this many postings of one word are read in the window; a word with more
+/// identifies nothing there.
+pub const MAX_POSTING: usize = 500;
+
+/// How an item got its story.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// The first item of its story.
+    New,
+    /// Same canonical URL as an earlier item.
+    Url,
+    /// Similar title + summary within the window.
+    Text,
+}
+
+impl Rule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::New => "new",
+            Rule::Url => "url",
+            Rule::Text => "text",
+        }
+    }
+
+    pub fn parse(s: &str) -> Rule {
+        match s {
+            "url" => Rule::Url,
+            "text" => Rule::Text,
+            _ => Rule::New,
+        }
+    }
+}
+
+/// Why two items may not be the same story although their words overlap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Veto {
+    /// Both give a match score, and no score in common.
+    Score(String, String),
+    /// Both name a month, and no month in common.
+    Month(String, String),
+    /// Each headline names something the other item never mentions.
+    Names(String, String),
+}
+
+impl std::fmt::Display for Veto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Veto::Score(a, b) => write!(f, "different scores ({a} vs {b})"),
+            Veto::Month(a, b) => write!(f, "different months ({a} vs {b})"),
+            Veto::Names(a, b) => write!(f, "different names in the headlines ({a} vs {b})"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decorations
+// ---------------------------------------------------------------------------------------------
+
+/// Media-format labels that outlets put before a headline (`VIDEO: …`, `Ảnh: …`).
+const MEDIA_LABELS: &[&str] = &[
+    "video",
+    "clip",
+    "photo",
+    "photos",
+    "ảnh",
+    "infographic",
+    "infographics",
+    "emagazine",
+    "e-magazine",
+    "longform",
+    "megastory",
+    "podcast",
+    "live",
+    "trực tiếp",
+    "tường thuật",
+    "foto",
+    "galeri",
+    "breaking",
+    "breaking news",
+    "exclusive",
+    "update",
+    "updated",
+    "cập nhật",
+    "độc quyền",
+    "interactive",
+    "vidéo",
+    "en direct",
+    "en vivo",
+    "fotos",
+    "directo",
+];
+
+fn fold(s: &str) -> String {
+    crate::classify::fold_accents(s)
+}
+
+/// Folded, without anything but letters and digits (`Tuổi Trẻ Online` → `tuoitreonline`).
+fn squash(s: &str) -> String {
+    fold(s).chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+fn looks_like_domain(s: &str) -> bool {
+    let s = s.trim().to_lowercase();
+    [".com", ".vn", ".net", ".org", ".id", ".co", ".info"]
+        .iter()
+        .any(|tld| s.contains(tld))
+        && !s.contains(' ')
+}
+
+/// Whether `tail` (what follows ` - ` or ` | ` at the end of a headline) names the outlet.
+fn names_outlet(tail: &str, outlets: &[&str]) -> bool {
+    let t = squash(tail);
+    if t.is_empty() {
+        return false;
+    }
+    if looks_like_domain(tail) {
+        return true;
+    }
+    let first = fold(tail)
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|w| !w.is_empty())
+        .unwrap_or("")
+        .to_string();
+    outlets.iter().any(|o| {
+        let so = squash(o);
+        !so.is_empty()
+            && (so.starts_with(&t)
+                || t.starts_with(&so)
+                || (first.len() >= 3
+                    && fold(o)
+                        .split(|c: char| !c.is_alphanumeric())
+                        .any(|w| w == first)))
+    })
+}
+
+/// The headline without outlet decorations: leading media labels (`VIDEO:`, `[Ảnh]`,
+/// `Infographic:`) and a trailing outlet name (` | VnExpress`, ` - Tuổi Trẻ Online`,
+/// ` - Kompas.com`). `outlets` are names the source is known by (feed name and title, the
+/// link's host); a trailing ` - X` is removed only when X names one of them or is a domain,
+/// so `Nam Định - Bangkok United` keeps its second team.
+pub fn strip_decorations(title: &str, outlets: &[&str]) -> String {
+    let mut t = title.trim().to_string();
+    for _ in 0..3 {
+        let before = t.clone();
+        // [Ảnh] …, (VIDEO) …
+        if let Some(rest) = t.strip_prefix('[').or_else(|| t.strip_prefix('('))
+            && let Some(end) = rest.find([']', ')'])
+            && rest[..end].split_whitespace().count() <= 3
+            && !rest[end + 1..].trim().is_empty()
+        {
+            t = rest[end + 1..]
+                .trim_start_matches([' ', ':', '-', '–', '|'])
+                .to_string();
+        }
+        // VIDEO: …, Infographic - …
+        if let Some(pos) = t.find([':', '|', '–']) {
+            let label = t[..pos].trim().to_lowercase();
+            if MEDIA_LABELS.contains(&label.as_str()) && !t[pos + 1..].trim().is_empty() {
+                t = t[pos + t[pos..].chars().next().map_or(1, char::len_utf8)..]
+                    .trim()
+                    .to_string();
+            }
+        }
+        if let Some(pos) = t.find(" - ") {
+            let label = t[..pos].trim().to_lowercase();
+            if MEDIA_LABELS.contains(&label.as_str()) {
+                t = t[pos + 3..].trim().to_string();
+            }
+        }
+        if t == before {
+            break;
+        }
+    }
+    // Trailing " | Outlet" (any short tail) or " - Outlet" (only when it names the outlet).
+    for _ in 0..2 {
+        let before = t.clone();
+        if let Some(pos) = t.rfind(" | ") {
+            let tail = &t[pos + 3..];
+            if tail.split_whitespace().count() <= 6 && pos > 0 {
+                t = t[..pos].trim().to_string();
+            }
+        }
+        for sep in [" - ", " – ", " — "] {
+            if let Some(pos) = t.rfind(sep) {
+                let tail = &t[pos + sep.len()..];
+                if pos > 0 && tail.split_whitespace().count() <= 5 && names_outlet(tail, outlets) {
+                    t = t[..pos].trim().to_string();
+                }
+            }
+        }
+        if t == before {
+            break;
+        }
+    }
+    if t.is_empty() {
+        title.trim().to_string()
+    } else {
+        t
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct Token {
+    /// As written (NFC).
+    text: String,
+    /// Lower-case.
+    lower: String,
+    /// First token of a sentence (its capital letter says nothing).
+    sentence_start: bool,
+    number: bool,
+}
+
+impl Token {
+    fn capitalized(&self) -> bool {
+        !self.number && self.text.chars().next().is_some_and(char::is_uppercase)
+    }
+
+    fn all_caps(&self) -> bool {
+        !self.number
+            && self.text.chars().count() >= 2
+            && self.text.chars().all(|c| !c.is_lowercase())
+    }
+}
+
+fn tokenize(text: &str) -> Vec<Token> {
+    let chars: Vec<char> = text.nfc().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut sentence_start = true;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_digit() {
+                i += 1;
+            }
+            // 3.000 / 4,1 / 1,200.5
+            while i + 1 < chars.len()
+                && matches!(chars[i], '.' | ',')
+                && chars[i + 1].is_ascii_digit()
+            {
+                i += 1;
+                while i < chars.len() && chars[i].is_ascii_digit() {
+                    i += 1;
+                }
+            }
+            // 2-1 (a score)
+            if i + 1 < chars.len() && chars[i] == '-' && chars[i + 1].is_ascii_digit() {
+                i += 1;
+                while i < chars.len() && chars[i].is_ascii_digit() {
+                    i += 1;
+                }
+            }
+            if i < chars.len() && chars[i] == '%' {
+                i += 1;
+            }
+            let text: String = chars[start..i].iter().collect();
+            out.push(Token {
+                lower: text.clone(),
+                text,
+                sentence_start,
+                number: true,
+            });
+            sentence_start = false;
+        } else if c.is_alphabetic() {
+            let start = i;
+            while i < chars.len()
+                && (chars[i].is_alphabetic()
+                    || unicode_normalization::char::is_combining_mark(chars[i]))
+            {
+                i += 1;
+            }
+            let text: String = chars[start..i].iter().collect();
+            let lower = text.to_lowercase();
+            // The "s" of a possessive ("Hanoi's") is not a word.
+            let possessive = lower == "s" && start > 0 && matches!(chars[start - 1], '\'' | '’');
+            if !possessive {
+                out.push(Token {
+                    text,
+                    lower,
+                    sentence_start,
+                    number: false,
+                });
+                sentence_start = false;
+            }
+        } else {
+            if matches!(c, '.' | ':' | '!' | '?' | '\n' | '|') {
+                sentence_start = true;
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+fn stop_words(lang: &str) -> &'static [&'static str] {
+    match lang {
+        "vi" => &[
+            "và", "của", "các", "những", "là", "có", "được", "trong", "cho", "với", "đã", "sẽ",
+            "này", "một", "không", "khi", "tại", "ở", "từ", "đến", "theo", "về", "sau", "trên",
+            "dưới", "ra", "vào", "bị", "do", "để", "như", "cũng", "đang", "vẫn", "thì", "mà",
+            "nên", "hay", "hoặc", "còn", "rất", "hơn", "nhiều", "ngày", "năm", "tháng", "giờ",
+            "nay", "hôm", "qua", "lúc", "đó", "kia", "nơi", "việc", "vì", "đây", "chỉ", "cùng",
+            "mới", "đều", "lại", "rằng", "cả", "gần", "khoảng", "thêm", "sẽ", "nhưng", "bởi",
+            "vừa", "đi", "lên", "xuống", "trước", "người", "số", "tới", "phải", "nhất",
+        ],
+        "en" => &[
+            "the", "a", "an", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and",
+            "or", "but", "is", "are", "was", "were", "be", "been", "has", "have", "had", "it",
+            "its", "as", "this", "that", "these", "those", "after", "before", "over", "into",
+            "about", "than", "up", "down", "out", "off", "new", "will", "would", "can", "could",
+            "said", "says", "say", "not", "no", "also", "more", "most", "their", "his", "her",
+            "they", "he", "she", "we", "our", "you", "your", "per", "cent", "percent", "which",
+            "who", "while", "amid", "its", "first", "last", "year", "years", "week", "day", "days",
+            "month", "months", "s",
+        ],
+        "id" => &[
+            "yang", "di", "dan", "ke", "dari", "untuk", "dengan", "pada", "dalam", "ini", "itu",
+            "atau", "juga", "akan", "telah", "sudah", "adalah", "oleh", "karena", "sebagai",
+            "bagi", "para", "serta", "tidak", "belum", "masih", "lebih", "hingga", "sampai",
+            "saat", "setelah", "sebelum", "kata", "ujar", "menjadi", "jadi", "ada", "persen",
+            "tahun", "bulan", "hari", "sejak", "se", "per", "sebesar", "sekitar", "usai",
+        ],
+        "fr" => &[
+            "le", "la", "les", "un", "une", "des", "de", "du", "d", "l", "et", "ou", "en", "à",
+            "au", "aux", "pour", "par", "sur", "dans", "avec", "est", "sont", "a", "ont", "qui",
+            "que", "ce", "cette", "ces", "son", "sa", "ses", "plus", "pas", "ne", "se",
+        ],
+        "es" => &[
+            "el", "la", "los", "las", "un", "una", "unos", "unas", "de", "del", "y", "o", "en",
+            "a", "al", "para", "por", "con", "es", "son", "que", "se", "su", "sus", "más", "lo",
+            "como", "este", "esta", "no",
+        ],
+        _ => &[],
+    }
+}
+
+/// Words that join the parts of a name ("Energi Baru dan Energi Terbarukan").
+fn connectors(lang: &str) -> &'static [&'static str] {
+    match lang {
+        "vi" => &["và"],
+        "en" => &["of", "and", "the", "for", "de"],
+        "id" => &["dan"],
+        "fr" => &["de", "du", "des", "et"],
+        "es" => &["de", "del", "y"],
+        _ => &[],
+    }
+}
+
+fn month_of(lang: &str, word: &str) -> Option<u8> {
+    const EN: &[&str] = &[
+        "january",
+        "february",
+        "march",
+        "april",
+        "",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    const ID: &[&str] = &[
+        "januari",
+        "februari",
+        "maret",
+        "april",
+        "mei",
+        "juni",
+        "juli",
+        "agustus",
+        "september",
+        "oktober",
+        "november",
+        "desember",
+    ];
+    const ES: &[&str] = &[
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ];
+    const FR: &[&str] = &[
+        "janvier",
+        "février",
+        "",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let list = match lang {
+        "en" => EN,
+        "id" => ID,
+        "es" => ES,
+        "fr" => FR,
+        _ => return None,
+    };
+    list.iter()
+        .position(|m| !m.is_empty() && *m == word)
+        .map(|i| i as u8 + 1)
+}
+
+/// A light stemmer: enough to let `floods`/`floodwaters`/`flood` or `disahkan`/`sahkan` meet.
+fn stem(lang: &str, w: &str) -> String {
+    let chars: Vec<char> = w.chars().collect();
+    match lang {
+        "id" => {
+            let mut s: &[char] = &chars;
+            for p in ["meng", "meny", "mem", "men", "me", "di", "ber", "ter", "pe"] {
+                let pc: Vec<char> = p.chars().collect();
+                if s.starts_with(&pc) && s.len() - pc.len() >= 4 {
+                    s = &s[pc.len()..];
+                    break;
+                }
+            }
+            for suf in ["nya", "kan", "an", "i"] {
+                let sc: Vec<char> = suf.chars().collect();
+                if s.ends_with(&sc) && s.len() - sc.len() >= 4 {
+                    s = &s[..s.len() - sc.len()];
+                    break;
+                }
+            }
+            s.iter().take(6).collect()
+        }
+        "en" | "fr" | "es" => chars.iter().take(5).collect(),
+        _ => w.to_string(),
+    }
+}
+
+/// A number as a comparable value: `3.000` (vi) and `3,000` (en) are both `3000`; `4,1` (vi)
+/// and `4.1` (en) both `4.1`. Scores (`2-1`) become `score:1-2` (order-free).
+fn number_key(lang: &str, raw: &str) -> (String, Option<f64>) {
+    let t = raw.trim_end_matches('%');
+    if let Some((a, b)) = t.split_once('-')
+        && a.len() <= 2
+        && b.len() <= 2
+        && let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>())
+    {
+        return (format!("score:{}-{}", a.min(b), a.max(b)), None);
+    }
+    let t = t.split('-').next().unwrap_or(t);
+    let normalized = if lang == "en" {
+        t.replace(',', "")
+    } else {
+        t.replace('.', "").replace(',', ".")
+    };
+    match normalized.parse::<f64>() {
+        Ok(v) => (format!("#{v}"), Some(v)),
+        Err(_) => (format!("#{t}"), None),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profile
+// ---------------------------------------------------------------------------------------------
+
+/// What the clustering knows about one item's text.
+#[derive(Debug, Clone, Default)]
+pub struct Profile {
+    pub lang: String,
+    /// Features (stemmed words, Vietnamese syllable pairs, numbers), each with its weight
+    /// multiplier (headline features weigh more).
+    pub features: HashMap<String, f64>,
+    /// Names in the headline (runs of capitalized words), lower-case.
+    pub headline_names: Vec<Vec<String>>,
+    /// Every lower-case word of the item, plus the acronyms of its names.
+    vocabulary: HashSet<String>,
+    /// Match scores as (low, high).
+    scores: BTreeSet<(u32, u32)>,
+    months: BTreeSet<u8>,
+}
+
+impl Profile {
+    /// Builds the profile of an item from its decoration-free headline and its summary as
+    /// plain text.
+    pub fn new(lang: &str, headline: &str, summary: &str) -> Profile {
+        let title = tokenize(headline);
+        let body = tokenize(summary);
+        let stop: HashSet<&str> = stop_words(lang).iter().copied().collect();
+        let conn = connectors(lang);
+
+        // Which capitalized words are names: capitalized where a sentence does not start, or
+        // in all capitals; in Vietnamese also a headline that opens with two capitalized
+        // syllables ("Quảng Trị ngập sâu").
+        let mut proper: HashSet<String> = title
+            .iter()
+            .chain(&body)
+            .filter(|t| t.capitalized() && (!t.sentence_start || t.all_caps()))
+            .map(|t| t.lower.clone())
+            .collect();
+        if lang == "vi" && title.len() >= 2 && title[0].capitalized() && title[1].capitalized() {
+            proper.insert(title[0].lower.clone());
+        }
+        let is_name =
+            |t: &Token| t.capitalized() && t.text.chars().count() > 1 && proper.contains(&t.lower);
+        let runs = |tokens: &[Token]| -> Vec<Vec<String>> {
+            let mut runs = Vec::new();
+            let mut cur: Vec<String> = Vec::new();
+            for t in tokens {
+                if is_name(t) {
+                    cur.push(t.lower.clone());
+                } else if !cur.is_empty() && conn.contains(&t.lower.as_str()) && !t.sentence_start {
+                    cur.push(String::new()); // a connector: kept for acronyms, not a name part
+                } else if !cur.is_empty() {
+                    runs.push(std::mem::take(&mut cur));
+                }
+            }
+            if !cur.is_empty() {
+                runs.push(cur);
+            }
+            runs
+        };
+        let title_runs = runs(&title);
+        let body_runs = runs(&body);
+
+        let mut vocabulary: HashSet<String> =
+            title.iter().chain(&body).map(|t| t.lower.clone()).collect();
+        // Acronyms of every part of every name ("RUU Energi Baru dan Energi Terbarukan" gives
+        // "ebet", "rebet", …), so that "EBET" elsewhere names the same thing.
+        for run in title_runs.iter().chain(&body_runs) {
+            let parts: Vec<&String> = run.iter().filter(|w| !w.is_empty()).collect();
+            for start in 0..parts.len() {
+                for end in start + 2..=parts.len().min(start + 8) {
+                    let initials: String = parts[start..end]
+                        .iter()
+                        .filter_map(|w| w.chars().next())
+                        .collect();
+                    vocabulary.insert(initials);
+                }
+            }
+        }
+        let headline_names: Vec<Vec<String>> = title_runs
+            .into_iter()
+            .map(|r| r.into_iter().filter(|w| !w.is_empty()).collect::<Vec<_>>())
+            .filter(|r: &Vec<String>| !r.is_empty() && !r.iter().all(|w| stop.contains(w.as_str())))
+            .collect();
+
+        let mut scores = BTreeSet::new();
+        let mut months = BTreeSet::new();
+        let mut features: HashMap<String, f64> = HashMap::new();
+        for (tokens, weight) in [(&body, 1.0), (&title, TITLE_WEIGHT)] {
+            let mut prev: Option<&Token> = None;
+            for t in tokens.iter() {
+                if t.number {
+                    let (key, value) = number_key(lang, &t.lower);
+                    if let Some(s) = key.strip_prefix("score:")
+                        && let Some((a, b)) = s.split_once('-')
+                    {
+                        scores.insert((a.parse().unwrap_or(0), b.parse().unwrap_or(0)));
+                    }
+                    if lang == "vi"
+                        && prev.is_some_and(|p| p.lower == "tháng")
+                        && let Some(v) = value
+                        && (1.0..=12.0).contains(&v)
+                        && v.fract() == 0.0
+                    {
+                        months.insert(v as u8);
+                    }
+                    // Years say little about which event it is.
+                    let is_year = value.is_some_and(|v| (1900.0..=2100.0).contains(&v));
+                    if !is_year {
+                        features.insert(key, weight);
+                    }
+                    prev = None;
+                    continue;
+                }
+                if let Some(m) = month_of(lang, &t.lower) {
+                    months.insert(m);
+                }
+                if !stop.contains(t.lower.as_str()) {
+                    features.insert(stem(lang, &t.lower), weight);
+                    if lang == "vi"
+                        && let Some(p) = prev
+                        && !stop.contains(p.lower.as_str())
+                    {
+                        features.insert(format!("{}_{}", p.lower, t.lower), weight);
+                    }
+                }
+                prev = Some(t);
+            }
+        }
+        Profile {
+            lang: lang.to_string(),
+            features,
+            headline_names,
+            vocabulary,
+            scores,
+            months,
+        }
+    }
+
+    /// The words the item is found by in the index (its single-word features and numbers).
+    pub fn index_terms(&self) -> Vec<&str> {
+        let mut terms: Vec<&str> = self
+            .features
+            .keys()
+            .filter(|f| !f.contains('_'))
+            .map(String::as_str)
+            .collect();
+        terms.sort_unstable();
+        terms
+    }
+
+    /// Names in this item's headline that `other` never mentions (a name counts as mentioned
+    /// when more than half of its words appear, or its acronym does).
+    fn unmatched_names(&self, other: &Profile) -> Vec<String> {
+        self.headline_names
+            .iter()
+            .filter(|run| {
+                let present = run
+                    .iter()
+                    .filter(|w| other.vocabulary.contains(w.as_str()))
+                    .count();
+                let initials: String = run.iter().filter_map(|w| w.chars().next()).collect();
+                !(present * 2 > run.len()
+                    || (run.len() >= 2 && other.vocabulary.contains(&initials)))
+            })
+            .map(|run| run.join(" "))
+            .collect()
+    }
+
+    /// Why `self` and `other` cannot be the same story, if they cannot.
+    pub fn veto(&self, other: &Profile) -> Option<Veto> {
+        let fmt_scores = |s: &BTreeSet<(u32, u32)>| {
+            s.iter()
+                .map(|(a, b)| format!("{b}-{a}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !self.scores.is_empty()
+            && !other.scores.is_empty()
+            && self.scores.is_disjoint(&other.scores)
+        {
+            return Some(Veto::Score(
+                fmt_scores(&self.scores),
+                fmt_scores(&other.scores),
+            ));
+        }
+        let fmt_months = |s: &BTreeSet<u8>| {
+            s.iter()
+                .map(|m| format!("month {m}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !self.months.is_empty()
+            && !other.months.is_empty()
+            && self.months.is_disjoint(&other.months)
+        {
+            return Some(Veto::Month(
+                fmt_months(&self.months),
+                fmt_months(&other.months),
+            ));
+        }
+        let mine = self.unmatched_names(other);
+        let theirs = other.unmatched_names(self);
+        if !mine.is_empty() && !theirs.is_empty() {
+            return Some(Veto::Names(mine.join(", "), theirs.join(", ")));
+        }
+        None
+    }
+
+    /// Cosine similarity of the IDF-weighted feature vectors; `idf` gives a feature's weight.
+    pub fn similarity(&self, other: &Profile, idf: &mut impl FnMut(&str) -> f64) -> f64 {
+        let mut dot = 0.0;
+        let mut na = 0.0;
+        for (f, w) in &self.features {
+            let x = idf(f) * w;
+            na += x * x;
+            if let Some(wo) = other.features.get(f) {
+                dot += x * idf(f) * wo;
+            }
+        }
+        let mut nb = 0.0;
+        for (f, w) in &other.features {
+            let x = idf(f) * w;
+            nb += x * x;
+        }
+        if na == 0.0 || nb == 0.0 {
+            0.0
+        } else {
+            dot / (na.sqrt() * nb.sqrt())
+        }
+    }
+}
+
+/// The IDF of a feature seen in `df` of `n` documents of its language.
+pub fn idf(df: u64, n: u64) -> f64 {
+    ((n as f64 + DF_PRIOR) / (df as f64 + 0.5)).ln().max(0.0)
+}
+
+/// The index key of a feature in a language (stable across runs: stored in SQLite).
+pub fn term_id(lang: &str, feature: &str) -> i64 {
+    let mut h = blake3::Hasher::new();
+    h.update(lang.as_bytes());
+    h.update(b"\0");
+    h.update(feature.as_bytes());
+    let bytes = h.finalize();
+    i64::from_le_bytes(bytes.as_bytes()[..8].try_into().unwrap_or([0; 8]))
+}
+
+/// The key under which a language's document count is kept beside the document frequencies.
+pub fn count_id(lang: &str) -> i64 {
+    term_id(lang, "\0documents")
+}
+
+/// The day bucket of a Unix time (the index is keyed by language-specific term and day).
+pub fn day_of(ts: i64) -> i64 {
+    ts.div_euclid(86_400)
+}
+
+/// The text kept for clustering: the headline without decorations, then the summary as plain
+/// text (bounded).
+pub fn story_text(headline: &str, summary_text: &str) -> String {
+    let summary = crate::normalize::text::truncate_chars(summary_text.trim(), 1200);
+    format!("{}\n{}", headline.trim(), summary)
+}
+
+/// Splits a stored [`story_text`] back into headline and summary.
+pub fn split_story_text(s: &str) -> (&str, &str) {
+    s.split_once('\n').unwrap_or((s, ""))
+}
+
+/// An earlier item that the incoming one may belong with.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub id: i64,
+    pub story: i64,
+    pub published: i64,
+    pub profile: Profile,
+    /// The length of its weighted feature vector, computed when it was stored.
+    pub norm: f64,
+}
+
+/// The best match among `candidates` for `item` (whose weighted vector has length
+/// `norm`): (candidate index, similarity), only when the similarity reaches [`THRESHOLD`]
+/// and no veto applies.
+///
+/// Candidates are first scored with the vector lengths computed when they were stored (so
+/// only the shared features need a document frequency now); lengths grow stale while the
+/// corpus is young, so the few that come near the threshold are scored again exactly.
+pub fn best_match(
+    item: &Profile,
+    norm: f64,
+    published: i64,
+    candidates: &[Candidate],
+    idf: &mut impl FnMut(&str) -> f64,
+) -> Option<(usize, f64)> {
+    let mut rough: Vec<(f64, usize)> = Vec::new();
+    for (i, c) in candidates.iter().enumerate() {
+        if (c.published - published).abs() > WINDOW_SECS || c.profile.lang != item.lang {
+            continue;
+        }
+        if norm == 0.0 || c.norm == 0.0 || item.veto(&c.profile).is_some() {
+            continue;
+        }
+        let mut dot = 0.0;
+        for (f, w) in &item.features {
+            if let Some(wc) = c.profile.features.get(f) {
+                let x = idf(f);
+                dot += x * x * w * wc;
+            }
+        }
+        let s = dot / (norm * c.norm);
+        if s >= THRESHOLD * RESCORE_SHARE {
+            rough.push((s, i));
+        }
+    }
+    rough.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    rough.truncate(RESCORE);
+    let mut best: Option<(usize, f64)> = None;
+    for (_, i) in rough {
+        let s = item.similarity(&candidates[i].profile, idf);
+        if s >= THRESHOLD && best.is_none_or(|(_, b)| s > b) {
+            best = Some((i, s));
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decorations_are_stripped() {
+        let o = ["VnExpress", "vnexpress.net"];
+        assert_eq!(
+            strip_decorations("Lũ lụt ở Quảng Trị | VnExpress", &o),
+            "Lũ lụt ở Quảng Trị"
+        );
+        assert_eq!(
+            strip_decorations(
+                "VIDEO: Bàn thắng trận Nam Định - Bangkok United",
+                &["Tuổi Trẻ"]
+            ),
+            "Bàn thắng trận Nam Định - Bangkok United"
+        );
+        assert_eq!(
+            strip_decorations(
+                "Nước lên nhanh - Tuổi Trẻ Online",
+                &["Tuổi Trẻ", "tuoitre.vn"]
+            ),
+            "Nước lên nhanh"
+        );
+        assert_eq!(
+            strip_decorations("[Ảnh] Người dân chạy lũ", &[]),
+            "Người dân chạy lũ"
+        );
+        assert_eq!(
+            strip_decorations("Gempa magnitudo 5,6 - Kompas.com", &["Kompas"]),
+            "Gempa magnitudo 5,6"
+        );
+        assert_eq!(
+            strip_decorations("Infographic: Vietnam's CPI in October", &[]),
+            "Vietnam's CPI in October"
+        );
+        assert_eq!(
+            strip_decorations("BPS: inflasi naik", &[]),
+            "BPS: inflasi naik"
+        );
+        assert_eq!(strip_decorations("VIDEO:", &[]), "VIDEO:");
+    }
+
+    #[test]
+    fn numbers_are_normalized_per_language() {
+        assert_eq!(number_key("vi", "3.000").0, number_key("en", "3,000").0);
+        assert_eq!(number_key("vi", "4,1").0, number_key("en", "4.1").0);
+        assert_eq!(number_key("en", "2-1").0, number_key("en", "1-2").0);
+        assert_eq!(number_key("id", "30%").0, "#30");
+    }
+
+    #[test]
+    fn vetoes() {
+        let a = Profile::new("vi", "Lũ lụt ở Quảng Trị, hơn 3.000 nhà bị ngập", "");
+        let b = Profile::new("vi", "Lũ lụt ở Quảng Ngãi, một người mất tích", "");
+        assert!(
+            matches!(a.veto(&b), Some(Veto::Names(..))),
+            "{:?}",
+            a.veto(&b)
+        );
+        let a = Profile::new(
+            "en",
+            "Vietnam beats Thailand",
+            "Vietnam won 2-1 on Saturday.",
+        );
+        let b = Profile::new("en", "Thailand hold Vietnam to 1-1 draw", "");
+        assert!(matches!(a.veto(&b), Some(Veto::Score(..))));
+        let a = Profile::new("vi", "Phiên họp Chính phủ thường kỳ tháng 10", "");
+        let b = Profile::new("vi", "Phiên họp Chính phủ chuyên đề tháng 11", "");
+        assert!(matches!(a.veto(&b), Some(Veto::Month(..))));
+        // An acronym names the same thing as its long form.
+        let a = Profile::new("id", "Paripurna DPR setujui RUU EBET", "");
+        let b = Profile::new(
+            "id",
+            "DPR sahkan RUU Energi Baru dan Energi Terbarukan",
+            "Rapat paripurna menyetujui regulasi.",
+        );
+        assert_eq!(a.veto(&b), None);
+    }
+
+    #[test]
+    fn paraphrases_are_similar_and_other_events_are_not() {
+        let mut idf = |_: &str| 1.0;
+        let a = Profile::new(
+            "en",
+            "Floods submerge 3,000 homes in Quang Tri",
+            "Torrential rain pushed the Kien Giang River to record levels.",
+        );
+        let b = Profile::new(
+            "en",
+            "Quang Tri evacuates 1,200 households as floodwaters rise",
+            "Rescue teams used motorboats.",
+        );
+        let c = Profile::new(
+            "en",
+            "Gold prices soar",
+            "Gold bar prices jumped in morning trade.",
+        );
+        assert!(a.similarity(&b, &mut idf) > a.similarity(&c, &mut idf));
+        assert_eq!(a.similarity(&c, &mut idf), 0.0);
+    }
+
+    #[test]
+    fn tokens_and_names() {
+        let p = Profile::new("en", "Hanoi's PM2.5 pollution worsens", "");
+        assert!(p.vocabulary.contains("hanoi"));
+        assert!(!p.vocabulary.contains("s"));
+        let p = Profile::new("vi", "Quảng Trị ngập sâu", "");
+        assert_eq!(
+            p.headline_names,
+            vec![vec!["quảng".to_string(), "trị".to_string()]]
+        );
+    }
+}

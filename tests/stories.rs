@@ -1,0 +1,226 @@
+//! Cross-source stories end to end: two outlets report one flood (one of them twice, once with
+//! a tracking URL), a look-alike flood in another province stays apart; outputs show the
+//! story once, from the outlet with the higher `priority`, credit the other outlet (visible
+//! and machine-readable) and still validate; `min_sources` keeps only multi-outlet stories;
+//! `bantin explain` says why.
+
+mod common;
+
+use bantin::config::Config;
+use bantin::render::cache::RenderCache;
+use common::{FixtureServer, Served};
+
+fn rss(title: &str, site: &str, items: &[(&str, &str, &str, &str)]) -> String {
+    let mut s = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel><title>{title}</title><link>{site}</link><language>vi</language>\n"
+    );
+    for (t, link, summary, date) in items {
+        s.push_str(&format!(
+            "<item><title>{t}</title><link>{link}</link><guid>{link}#{date}</guid><pubDate>{date}</pubDate><description>{summary}</description></item>\n"
+        ));
+    }
+    s.push_str("</channel></rss>\n");
+    s
+}
+
+fn config(dir: &std::path::Path, a: &str, b: &str) -> Config {
+    let text = format!(
+        r#"[server]
+base_url = "http://news.test"
+[storage]
+path = "data/bantin.db"
+[poll]
+allow_private = ["127.0.0.1"]
+[classify]
+languages = ["vi", "en"]
+{categories}
+[[feed]]
+name = "Báo A"
+url = "{a}"
+[[feed]]
+name = "Báo B"
+url = "{b}"
+priority = 10
+[[output]]
+id = "vi-top"
+title = "Tin nổi bật"
+lang = "vi"
+min_sources = 2
+"#,
+        categories = common::shipped_categories()
+    );
+    let path = dir.join("feeds.toml");
+    std::fs::write(&path, text).unwrap();
+    Config::load(&path).unwrap()
+}
+
+fn doc(cache: &RenderCache, key: &str) -> String {
+    let snap = cache.snapshot();
+    String::from_utf8(snap.docs[key].body.to_vec()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_item_per_story_with_the_other_outlets_credited() {
+    let server = FixtureServer::start().await;
+    let a = rss(
+        "Báo A",
+        "https://a.example/",
+        &[
+            (
+                "Lũ lụt ở Quảng Trị, hơn 3.000 nhà bị ngập | Báo A",
+                "https://a.example/lu-quang-tri.html?utm_source=rss",
+                "Mưa lớn kéo dài khiến nước sông Kiến Giang dâng cao, nhiều xã ở Quảng Trị bị chia cắt, hơn 1.200 hộ dân phải sơ tán.",
+                "Tue, 03 Nov 2026 06:40:00 +0700",
+            ),
+            (
+                "Lũ lụt ở Quảng Ngãi, một người mất tích",
+                "https://a.example/lu-quang-ngai.html",
+                "Nước sông Trà Khúc vượt báo động 3, nhiều khu dân cư ven sông ở Quảng Ngãi bị ngập sâu.",
+                "Tue, 03 Nov 2026 09:00:00 +0700",
+            ),
+            (
+                "Giá vàng tăng mạnh",
+                "https://a.example/gia-vang.html",
+                "Giá vàng miếng tăng thêm 1,5 triệu đồng mỗi lượng trong phiên sáng.",
+                "Tue, 03 Nov 2026 09:20:00 +0700",
+            ),
+        ],
+    );
+    let b = rss(
+        "Báo B",
+        "https://b.example/",
+        &[
+            (
+                "Quảng Trị: hơn 3.000 ngôi nhà bị ngập, 1.200 hộ dân phải sơ tán",
+                "https://b.example/quang-tri-ngap.html",
+                "Nước sông Kiến Giang lên nhanh, nhiều xã phía nam tỉnh Quảng Trị bị chia cắt do mưa lớn.",
+                "Tue, 03 Nov 2026 08:00:00 +0700",
+            ),
+            (
+                "[Ảnh] Lũ lụt Quảng Trị nhìn từ trên cao",
+                "http://www.a.example/lu-quang-tri.html#comments",
+                "",
+                "Tue, 03 Nov 2026 10:00:00 +0700",
+            ),
+        ],
+    );
+    server.set("/a.rss", Served::feed("application/rss+xml", a));
+    server.set("/b.rss", Served::feed("application/rss+xml", b));
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), &server.url("/a.rss"), &server.url("/b.rss"));
+    let lines = common::poll(&config).await;
+    assert!(lines.last().unwrap().contains("0 with errors"), "{lines:?}");
+
+    let items = common::items_json(&config).await;
+    let story_of = |needle: &str| {
+        items
+            .iter()
+            .find(|v| v["title"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("no item {needle}"))["story"]
+            .clone()
+    };
+    let flood = story_of("Lũ lụt ở Quảng Trị");
+    assert_eq!(
+        story_of("Quảng Trị: hơn 3.000"),
+        flood,
+        "paraphrase joins by text"
+    );
+    assert_eq!(
+        story_of("nhìn từ trên cao"),
+        flood,
+        "same article joins by URL"
+    );
+    assert_ne!(
+        story_of("Quảng Ngãi"),
+        flood,
+        "a flood elsewhere is another story"
+    );
+    assert_ne!(story_of("Giá vàng"), flood);
+    for v in &items {
+        assert_eq!(v["lang"], "vi");
+    }
+
+    let store = bantin::daemon::open_store(&config).await.unwrap();
+    let cache = RenderCache::default();
+    cache.refresh(&store, &config).unwrap();
+    let rss = doc(&cache, "vi.rss");
+    // Canonical: Báo B (priority 10) although Báo A published first.
+    assert!(rss.contains("Quảng Trị: hơn 3.000 ngôi nhà"), "{rss}");
+    assert!(
+        !rss.contains("Lũ lụt ở Quảng Trị, hơn"),
+        "one item per story:\n{rss}"
+    );
+    assert_eq!(rss.matches("<item>").count(), 3, "{rss}");
+    assert!(rss.contains("Các báo cùng đưa tin"), "{rss}");
+    assert!(
+        rss.contains("<atom:link rel=\"related\" type=\"text/html\" href=\"https://a.example/lu-quang-tri.html?utm_source=rss\" title=\"Báo A\"/>"),
+        "{rss}"
+    );
+    let atom = doc(&cache, "vi.atom");
+    assert!(atom.contains("<link rel=\"related\""), "{atom}");
+    let json: serde_json::Value = serde_json::from_str(&doc(&cache, "vi.json")).unwrap();
+    let with_related: Vec<&serde_json::Value> = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| {
+            !i["_bantin"]["also_reported_by"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        })
+        .collect();
+    assert_eq!(with_related.len(), 1);
+    assert_eq!(
+        with_related[0]["_bantin"]["also_reported_by"],
+        serde_json::json!([{ "title": "Báo A", "url": "https://a.example/lu-quang-tri.html?utm_source=rss" }])
+    );
+    // min_sources = 2: only the story two outlets carried.
+    let top = doc(&cache, "vi-top.rss");
+    assert_eq!(top.matches("<item>").count(), 1, "{top}");
+    assert!(top.contains("Quảng Trị: hơn 3.000"));
+
+    for (name, body) in [("vi.rss", rss), ("vi.atom", atom), ("vi-top.rss", top)] {
+        let file = dir.path().join(name);
+        std::fs::write(&file, body).unwrap();
+        common::validate_feed(&file);
+    }
+
+    // explain, by link (tracking parameters and all) and by id.
+    let mut out = Vec::new();
+    bantin::commands::explain(&config, "https://a.example/lu-quang-tri.html", &mut out)
+        .await
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("language: vi"), "{text}");
+    assert!(text.contains("detected: vi"), "{text}");
+    assert!(text.contains("categories: current-events"), "{text}");
+    assert!(text.contains("keyword \"lũ lụt\" in the title"), "{text}");
+    assert!(text.contains("3 item(s) from 2 outlet(s)"), "{text}");
+    let ngai = items
+        .iter()
+        .find(|v| v["title"].as_str().unwrap().contains("Quảng Ngãi"))
+        .unwrap()["id"]
+        .to_string();
+    let mut out = Vec::new();
+    bantin::commands::explain(&config, &ngai, &mut out)
+        .await
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("1 item(s) from 1 outlet(s)"), "{text}");
+    // Feeds are polled concurrently: whichever of the two copies of the article arrived
+    // second joined by URL.
+    let mut both = String::new();
+    for link in [
+        "http://www.a.example/lu-quang-tri.html#comments",
+        "https://a.example/lu-quang-tri.html?utm_source=rss",
+    ] {
+        let mut out = Vec::new();
+        bantin::commands::explain(&config, link, &mut out)
+            .await
+            .unwrap();
+        both.push_str(&String::from_utf8(out).unwrap());
+    }
+    assert!(both.contains("joined by rule url"), "{both}");
+    assert!(both.contains("similarity"), "{both}");
+}
