@@ -349,8 +349,27 @@ pub fn poll_stream<'a>(
     concurrency: usize,
 ) -> impl futures_util::Stream<Item = Result<FeedReport, PipelineError>> + 'a {
     stream::iter(feeds)
-        .map(move |f| poll_feed(ingest, f))
+        .map(move |f| {
+            let (ingest, feed) = (ingest.clone(), f.clone());
+            // Each poll is a task of its own, so the async parts of many polls (receiving
+            // bodies, hashing) run on every worker thread instead of all inside the caller's
+            // task; dropping the stream still cancels them.
+            let task = AbortOnDrop(tokio::spawn(async move { poll_feed(&ingest, &feed).await }));
+            async move {
+                let mut task = task;
+                (&mut task.0).await?
+            }
+        })
         .buffer_unordered(concurrency.max(1).saturating_mul(8))
+}
+
+/// A spawned task that is cancelled when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Polls `feeds`; reports in completion order. The fetcher keeps requests within `[poll]
