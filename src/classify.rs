@@ -24,6 +24,8 @@
 
 pub mod lang;
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
 
@@ -49,6 +51,9 @@ pub struct Classifier {
     labels: Vec<(String, String)>,
     /// (lang, keyword as case-folded words, category id, keyword as written)
     keywords: Vec<(String, Vec<String>, String, String)>,
+    /// (lang, first word of a keyword) → indices into `keywords`: an item's words are looked
+    /// up here instead of every keyword scanning every word (hundreds of keywords per item).
+    keywords_by_first: HashMap<(String, String), Vec<usize>>,
     languages: Vec<String>,
     detector: lang::Detector,
 }
@@ -142,6 +147,18 @@ fn inflects(word: &str, keyword: &str) -> bool {
                 .is_some_and(|rest| matches!(rest, "s" | "es" | "ed" | "d" | "ing" | "er" | "ers")))
 }
 
+/// The keyword words `word` can match: itself, and in English the stems [`inflects`] accepts
+/// (`floods` → `flood`, `flooded` → `flood`, `flooding` → `flood`).
+fn base_forms<'a>(lang: &str, word: &'a str) -> impl Iterator<Item = &'a str> {
+    let stems = (lang == "en").then(|| {
+        ["s", "es", "ed", "d", "ing", "er", "ers"]
+            .into_iter()
+            .filter_map(move |suffix| word.strip_suffix(suffix))
+            .filter(|stem| stem.chars().count() >= 3)
+    });
+    std::iter::once(word).chain(stems.into_iter().flatten())
+}
+
 /// [`contains_phrase`] with English inflections allowed on each word.
 fn contains_phrase_in(lang: &str, haystack: &[String], phrase: &[String]) -> bool {
     if lang != "en" {
@@ -174,9 +191,19 @@ impl Classifier {
                 }
             }
         }
+        let mut keywords_by_first: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        for (i, (lang, kw, _, _)) in keywords.iter().enumerate() {
+            if let Some(first) = kw.first() {
+                keywords_by_first
+                    .entry((lang.clone(), first.clone()))
+                    .or_default()
+                    .push(i);
+            }
+        }
         Classifier {
             labels,
             keywords,
+            keywords_by_first,
             languages: config.classify.languages.clone(),
             detector: lang::Detector::new(&config.classify.languages),
         }
@@ -267,6 +294,35 @@ impl Classifier {
     }
 
     /// Every category with any evidence, best first (for `bantin explain`).
+    /// Indices of the keywords of `lang` that occur in `words` (the same matches as
+    /// [`contains_phrase_in`] over every keyword, found through `keywords_by_first`).
+    fn matching_keywords(&self, lang: &str, words: &[String]) -> HashSet<usize> {
+        let mut found = HashSet::new();
+        let mut key = (lang.to_string(), String::new());
+        for (at, word) in words.iter().enumerate() {
+            for base in base_forms(lang, word) {
+                key.1.clear();
+                key.1.push_str(base);
+                let Some(list) = self.keywords_by_first.get(&key) else {
+                    continue;
+                };
+                for &i in list {
+                    let kw = &self.keywords[i].1;
+                    if !found.contains(&i)
+                        && contains_phrase_in(
+                            lang,
+                            &words[at..(at + kw.len()).min(words.len())],
+                            kw,
+                        )
+                    {
+                        found.insert(i);
+                    }
+                }
+            }
+        }
+        found
+    }
+
     pub fn all_category_evidence(&self, feed: &FeedConfig, item: &Item) -> Vec<CategoryEvidence> {
         let mut out: Vec<CategoryEvidence> = Vec::new();
         let mut add =
@@ -298,17 +354,17 @@ impl Classifier {
                 .as_deref()
                 .map(|s| words(&plain_text(s)))
                 .unwrap_or_default();
-            for (klang, kw, id, written) in &self.keywords {
-                if klang != lang {
-                    continue;
-                }
-                if contains_phrase_in(lang, &title_words, kw) {
+            let in_title = self.matching_keywords(lang, &title_words);
+            let in_summary = self.matching_keywords(lang, &summary_words);
+            // Keyword order decides ties, so walk the matches in configuration order.
+            for (i, (_, _, id, written)) in self.keywords.iter().enumerate() {
+                if in_title.contains(&i) {
                     add(
                         id,
                         TITLE_KEYWORD_SCORE,
                         format!("keyword \"{written}\" in the title"),
                     );
-                } else if contains_phrase_in(lang, &summary_words, kw) {
+                } else if in_summary.contains(&i) {
                     add(
                         id,
                         SUMMARY_KEYWORD_SCORE,
@@ -329,6 +385,41 @@ impl Classifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The keyword index finds exactly what scanning every keyword finds, on sentences made
+    /// of the shipped keywords (inflected, split, adjacent) in every language.
+    #[test]
+    fn keyword_index_matches_the_scan() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml");
+        let c = Classifier::new(&Config::load(&path).unwrap());
+        let scan = |lang: &str, w: &[String]| -> HashSet<usize> {
+            (c.keywords.iter().enumerate())
+                .filter(|(_, (l, kw, _, _))| l == lang && contains_phrase_in(lang, w, kw))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let mut checked = 0;
+        for (i, (lang, kw, _, _)) in c.keywords.iter().enumerate() {
+            let next = &c.keywords[(i + 1) % c.keywords.len()].1;
+            let mut sentences = vec![kw.clone(), [kw.clone(), next.clone()].concat()];
+            // Half a phrase, and English inflections of its last word.
+            sentences.push(kw[..kw.len().div_ceil(2)].to_vec());
+            for suffix in ["s", "ed", "ing", "ers", "x"] {
+                let mut w = kw.clone();
+                *w.last_mut().unwrap() += suffix;
+                sentences.push([vec!["the".to_string()], w].concat());
+            }
+            for w in sentences {
+                assert_eq!(
+                    c.matching_keywords(lang, &w),
+                    scan(lang, &w),
+                    "{lang} {w:?}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 300, "only {checked} sentences");
+    }
 
     #[test]
     fn folding_and_phrases() {

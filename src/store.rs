@@ -332,6 +332,7 @@ impl Store {
                 Upserted::Unchanged => counts.unchanged += 1,
             }
         }
+        clusterer.finish(&tx)?;
         tx.commit()?;
         Ok(counts)
     }
@@ -839,8 +840,12 @@ fn apply_story_categories(tx: &Transaction, item_id: i64) -> Result<(), StoreErr
 /// document frequencies of `story_df`, and records the decision on the item.
 struct Clusterer {
     outlets: Vec<String>,
-    /// Document frequencies read during this transaction, by term id.
+    /// Document frequencies as this transaction sees them (stored value plus `pending`), by
+    /// term id.
     df: HashMap<i64, u64>,
+    /// Increments not yet written to `story_df`. One upsert per distinct term at the end of
+    /// the fetch instead of one per item and term: a fetch of 100 items repeats most words.
+    pending: HashMap<i64, u64>,
 }
 
 impl Clusterer {
@@ -848,7 +853,20 @@ impl Clusterer {
         Clusterer {
             outlets,
             df: HashMap::new(),
+            pending: HashMap::new(),
         }
+    }
+
+    /// Writes the document-frequency increments of this fetch (before the commit).
+    fn finish(self, tx: &Transaction) -> Result<(), StoreError> {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO story_df (term, df) VALUES (?1, ?2)
+             ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
+        )?;
+        for (term, delta) in self.pending {
+            stmt.execute(params![term, delta as i64])?;
+        }
+        Ok(())
     }
 
     fn df(&mut self, tx: &Transaction, term: i64) -> Result<u64, StoreError> {
@@ -865,13 +883,9 @@ impl Clusterer {
     }
 
     fn bump_df(&mut self, tx: &Transaction, term: i64) -> Result<(), StoreError> {
-        let d: i64 = tx
-            .prepare_cached(
-                "INSERT INTO story_df (term, df) VALUES (?1, 1)
-                 ON CONFLICT (term) DO UPDATE SET df = df + 1 RETURNING df",
-            )?
-            .query_row([term], |r| r.get(0))?;
-        self.df.insert(term, d as u64);
+        let d = self.df(tx, term)?;
+        self.df.insert(term, d + 1);
+        *self.pending.entry(term).or_default() += 1;
         Ok(())
     }
 
