@@ -67,6 +67,7 @@ fn item(key: String, title: String, summary: String, published: DateTime<Utc>) -
         key,
         guid: None,
         title,
+        summary_text: summary.clone(),
         summary: Some(summary),
         content: None,
         author: None,

@@ -31,7 +31,6 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::config::{Config, FeedConfig};
 use crate::model::{FeedMeta, Item};
-use crate::normalize::text::plain_text;
 
 /// Score of a source label that maps onto a category.
 pub const LABEL_SCORE: f64 = 1.5;
@@ -222,12 +221,9 @@ impl Classifier {
     /// The text language detection and keyword rules look at.
     fn text(item: &Item) -> String {
         let mut text = item.title.clone();
-        if let Some(s) = &item.summary {
-            let s = plain_text(s);
-            if !s.is_empty() {
-                text.push_str(". ");
-                text.push_str(&s);
-            }
+        if !item.summary_text.is_empty() {
+            text.push_str(". ");
+            text.push_str(&item.summary_text);
         }
         text
     }
@@ -349,11 +345,7 @@ impl Classifier {
         }
         if let Some(lang) = &item.lang {
             let title_words = words(&item.title);
-            let summary_words = item
-                .summary
-                .as_deref()
-                .map(|s| words(&plain_text(s)))
-                .unwrap_or_default();
+            let summary_words = words(&item.summary_text);
             let in_title = self.matching_keywords(lang, &title_words);
             let in_summary = self.matching_keywords(lang, &summary_words);
             // Keyword order decides ties, so walk the matches in configuration order.
@@ -385,6 +377,7 @@ impl Classifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalize::text::plain_text;
 
     /// The keyword index finds exactly what scanning every keyword finds, on sentences made
     /// of the shipped keywords (inflected, split, adjacent) in every language.
@@ -469,6 +462,7 @@ url = "http://a.example/rss"
             link: None,
             title: title.into(),
             summary: Some(summary.into()).filter(|s: &String| !s.is_empty()),
+            summary_text: plain_text(summary),
             content: None,
             author: None,
             source_categories: vec![],

@@ -408,6 +408,9 @@ pub async fn explain(config: &Config, key: &str, out: &mut impl Write) -> Result
         link: item.link.clone(),
         title: item.title.clone(),
         summary: item.summary.clone(),
+        summary_text: (item.summary.as_deref())
+            .map(crate::normalize::text::plain_text)
+            .unwrap_or_default(),
         content: item.content.clone(),
         author: item.author.clone(),
         source_categories: record.source_categories.clone(),

@@ -26,6 +26,9 @@ pub struct Item {
     pub title: String,
     /// Sanitized HTML with absolute URLs.
     pub summary: Option<String>,
+    /// `summary` as plain text (empty without one): what language detection, keyword rules
+    /// and story matching read. Derived once by `normalize`; never stored.
+    pub summary_text: String,
     /// Sanitized HTML with absolute URLs (the full article when the feed carries it).
     pub content: Option<String>,
     pub author: Option<String>,

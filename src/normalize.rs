@@ -244,6 +244,7 @@ fn normalize_entry(e: feed_rs::model::Entry, feed_base: Option<&Url>) -> Item {
         guid,
         link,
         title,
+        summary_text: summary.as_deref().map(plain_text).unwrap_or_default(),
         summary,
         content,
         author,

@@ -900,12 +900,7 @@ impl Clusterer {
         let lang = item.lang.clone().unwrap_or_else(|| "und".to_string());
         let outlets: Vec<&str> = self.outlets.iter().map(String::as_str).collect();
         let headline = story::strip_decorations(&item.title, &outlets);
-        let summary = item
-            .summary
-            .as_deref()
-            .map(crate::normalize::text::plain_text)
-            .unwrap_or_default();
-        let text = story::story_text(&headline, &summary);
+        let text = story::story_text(&headline, &item.summary_text);
         let (headline, summary) = story::split_story_text(&text);
         let profile = Profile::new(&lang, headline, summary);
         let canonical = item.link.as_deref().and_then(canonical_url);

@@ -629,6 +629,7 @@ fn item(key: &str, published: chrono::DateTime<chrono::Utc>) -> bantin::model::I
         link: Some(format!("http://example.test/{key}")),
         title: format!("Tin {key}"),
         summary: None,
+        summary_text: String::new(),
         content: None,
         author: None,
         source_categories: vec![],
