@@ -43,10 +43,14 @@ fn read(path: &Path) -> Result<(String, DocumentMut), AdminError> {
         path: path.display().to_string(),
         source,
     })?;
-    let doc = text.parse::<DocumentMut>().map_err(|e| AdminError::Toml {
+    let toml_error = |message: String| AdminError::Toml {
         path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
+        message,
+    };
+    // toml_edit's error recovery panics on some invalid documents (see `Config::parse`).
+    let doc = std::panic::catch_unwind(|| text.parse::<DocumentMut>())
+        .map_err(|_| toml_error("not valid TOML (the parser gave up)".to_string()))?
+        .map_err(|e| toml_error(e.to_string()))?;
     Ok((text, doc))
 }
 
@@ -263,4 +267,22 @@ pub fn export_opml(config: &Config) -> String {
     }
     o.push_str("</body>\n</opml>\n");
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A document that makes toml_edit's error recovery panic (found by fuzzing the config
+    /// parser) is an error for the admin commands too, not a crash, and the file is untouched.
+    #[test]
+    fn a_document_the_parser_gives_up_on_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feeds.toml");
+        std::fs::write(&path, "==\n.=").unwrap();
+        let err = set_enabled(&path, "A", false).unwrap_err();
+        assert!(err.to_string().contains("feeds.toml"), "{err}");
+        assert!(import_opml(&path, "<opml><body/></opml>").is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "==\n.=");
+    }
 }
