@@ -24,7 +24,7 @@
 
 pub mod lang;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;
@@ -52,7 +52,7 @@ pub struct Classifier {
     keywords: Vec<(String, Vec<String>, String, String)>,
     /// (lang, first word of a keyword) → indices into `keywords`: an item's words are looked
     /// up here instead of every keyword scanning every word (hundreds of keywords per item).
-    keywords_by_first: HashMap<(String, String), Vec<usize>>,
+    keywords_by_first: HashMap<String, HashMap<String, Vec<usize>>>,
     languages: Vec<String>,
     detector: lang::Detector,
 }
@@ -190,11 +190,11 @@ impl Classifier {
                 }
             }
         }
-        let mut keywords_by_first: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        let mut keywords_by_first: HashMap<String, HashMap<String, Vec<usize>>> = HashMap::new();
         for (i, (lang, kw, _, _)) in keywords.iter().enumerate() {
             if let Some(first) = kw.first() {
-                keywords_by_first
-                    .entry((lang.clone(), first.clone()))
+                (keywords_by_first.entry(lang.clone()).or_default())
+                    .entry(first.clone())
                     .or_default()
                     .push(i);
             }
@@ -289,29 +289,20 @@ impl Classifier {
         all
     }
 
-    /// Every category with any evidence, best first (for `bantin explain`).
-    /// Indices of the keywords of `lang` that occur in `words` (the same matches as
-    /// [`contains_phrase_in`] over every keyword, found through `keywords_by_first`).
-    fn matching_keywords(&self, lang: &str, words: &[String]) -> HashSet<usize> {
-        let mut found = HashSet::new();
-        let mut key = (lang.to_string(), String::new());
+    /// Which keywords of `lang` occur in `words`, by index into `keywords` (the same matches
+    /// as [`contains_phrase_in`] over every keyword, found through `keywords_by_first`).
+    fn matching_keywords(&self, lang: &str, words: &[String]) -> Vec<bool> {
+        let mut found = vec![false; self.keywords.len()];
+        let Some(by_first) = self.keywords_by_first.get(lang) else {
+            return found;
+        };
         for (at, word) in words.iter().enumerate() {
             for base in base_forms(lang, word) {
-                key.1.clear();
-                key.1.push_str(base);
-                let Some(list) = self.keywords_by_first.get(&key) else {
-                    continue;
-                };
-                for &i in list {
+                for &i in by_first.get(base).into_iter().flatten() {
                     let kw = &self.keywords[i].1;
-                    if !found.contains(&i)
-                        && contains_phrase_in(
-                            lang,
-                            &words[at..(at + kw.len()).min(words.len())],
-                            kw,
-                        )
-                    {
-                        found.insert(i);
+                    let here = &words[at..(at + kw.len()).min(words.len())];
+                    if !found[i] && contains_phrase_in(lang, here, kw) {
+                        found[i] = true;
                     }
                 }
             }
@@ -319,6 +310,7 @@ impl Classifier {
         found
     }
 
+    /// Every category with any evidence, best first (for `bantin explain`).
     pub fn all_category_evidence(&self, feed: &FeedConfig, item: &Item) -> Vec<CategoryEvidence> {
         let mut out: Vec<CategoryEvidence> = Vec::new();
         let mut add =
@@ -350,13 +342,13 @@ impl Classifier {
             let in_summary = self.matching_keywords(lang, &summary_words);
             // Keyword order decides ties, so walk the matches in configuration order.
             for (i, (_, _, id, written)) in self.keywords.iter().enumerate() {
-                if in_title.contains(&i) {
+                if in_title[i] {
                     add(
                         id,
                         TITLE_KEYWORD_SCORE,
                         format!("keyword \"{written}\" in the title"),
                     );
-                } else if in_summary.contains(&i) {
+                } else if in_summary[i] {
                     add(
                         id,
                         SUMMARY_KEYWORD_SCORE,
@@ -385,10 +377,9 @@ mod tests {
     fn keyword_index_matches_the_scan() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds.toml");
         let c = Classifier::new(&Config::load(&path).unwrap());
-        let scan = |lang: &str, w: &[String]| -> HashSet<usize> {
-            (c.keywords.iter().enumerate())
-                .filter(|(_, (l, kw, _, _))| l == lang && contains_phrase_in(lang, w, kw))
-                .map(|(i, _)| i)
+        let scan = |lang: &str, w: &[String]| -> Vec<bool> {
+            (c.keywords.iter())
+                .map(|(l, kw, _, _)| l == lang && contains_phrase_in(lang, w, kw))
                 .collect()
         };
         let mut checked = 0;
