@@ -166,10 +166,7 @@ fn main() -> ExitCode {
         _ => "warn",
     };
     init_logging(cli.log_format, level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match bantin::memory::runtime_builder().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("bantin: cannot start the async runtime: {e}");

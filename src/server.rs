@@ -317,7 +317,7 @@ fn respond(doc: &Rendered, headers: &HeaderMap, max_age: Duration) -> Response {
         HeaderValue::from_static(doc.content_type),
     );
     let body = match enc {
-        Encoding::Identity => doc.body.clone(),
+        Encoding::Identity => doc.body(),
         Encoding::Gzip => {
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             doc.gzip.clone()

@@ -56,7 +56,7 @@ min_sources = 2
 
 fn doc(cache: &RenderCache, key: &str) -> String {
     let snap = cache.snapshot();
-    String::from_utf8(snap.docs[key].body.to_vec()).unwrap()
+    String::from_utf8(snap.docs[key].body().to_vec()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -583,17 +583,25 @@ fn main() {
             )
         })
         .collect();
-    let extra = "[server]\nlisten = \"127.0.0.1:0\"\nbase_url = \"https://bantin.example\"\n\n\
-                 [storage]\npath = \"data/bantin.db\"\n\n\
-                 [poll]\ntimeout = \"120s\"\nallow_private = [\"127.0.0.1\"]\n\
-                 # Every synthetic source is on one loopback host: no politeness gap.\n\
-                 per_host = 8\nhost_gap = \"0s\"\n";
-    let config = Config::load(&write_config(tmp.path(), &feeds, extra)).unwrap();
+    // `[poll] concurrency` (8 by default, as in bantin): LOADGEN_CONCURRENCY=N to compare.
+    let concurrency: usize = std::env::var("LOADGEN_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let extra = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\nbase_url = \"https://bantin.example\"\n\n\
+         [storage]\npath = \"data/bantin.db\"\n\n\
+         [poll]\ntimeout = \"120s\"\nallow_private = [\"127.0.0.1\"]\n\
+         concurrency = {concurrency}\n\
+         # Every synthetic source is on one loopback host: no politeness gap.\n\
+         per_host = {concurrency}\nhost_gap = \"0s\"\n"
+    );
+    let config = Config::load(&write_config(tmp.path(), &feeds, &extra)).unwrap();
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    // bantin's own runtime settings; threads are kept so their CPU time can be read.
+    let rt = bantin::memory::runtime_builder()
         .thread_name(BANTIN_THREADS)
         .thread_keep_alive(Duration::from_secs(3600))
-        .enable_all()
         .build()
         .unwrap();
 
