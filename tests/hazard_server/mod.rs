@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -93,6 +93,8 @@ struct Inner {
     /// When the first request for a path was answered (for a big route: let through the gate).
     started: HashMap<String, Instant>,
     requests: HashMap<String, usize>,
+    /// Body bytes handed to the connection per path (all requests together).
+    sent: HashMap<String, Arc<AtomicU64>>,
     /// The big route being served now and its permit.
     holder: Option<(String, OwnedSemaphorePermit)>,
 }
@@ -148,6 +150,16 @@ impl Server {
             .unwrap_or(0)
     }
 
+    /// Body bytes sent for `path` so far (all requests together).
+    pub fn sent(&self, path: &str) -> u64 {
+        self.inner
+            .lock()
+            .unwrap()
+            .sent
+            .get(path)
+            .map_or(0, |n| n.load(Ordering::SeqCst))
+    }
+
     /// The big route being served now.
     pub fn holder(&self) -> Option<String> {
         self.inner
@@ -181,17 +193,21 @@ async fn handle(State(server): State<Server>, uri: Uri) -> Response {
         let permit = server.gate.clone().acquire_owned().await.unwrap();
         server.inner.lock().unwrap().holder = Some((path.clone(), permit));
     }
-    {
+    let sent = {
         let mut inner = server.inner.lock().unwrap();
         inner
             .started
             .entry(path.clone())
             .or_insert_with(Instant::now);
         *inner.requests.entry(path.clone()).or_default() += 1;
-    }
+        inner.sent.entry(path.clone()).or_default().clone()
+    };
     let mut resp = match &route.body {
-        Body::Static(b) if route.pace.is_none() => AxumBody::from(b.clone()),
-        _ => AxumBody::from_stream(stream(route.body.clone(), route.pace)),
+        Body::Static(b) if route.pace.is_none() => {
+            sent.fetch_add(b.len() as u64, Ordering::SeqCst);
+            AxumBody::from(b.clone())
+        }
+        _ => AxumBody::from_stream(stream(route.body.clone(), route.pace, sent)),
     }
     .into_response();
     *resp.status_mut() = StatusCode::from_u16(route.status).unwrap();
@@ -212,54 +228,61 @@ async fn handle(State(server): State<Server>, uri: Uri) -> Response {
     resp
 }
 
-/// The body as a stream of chunks; `pace` between chunks.
+/// The body as a stream of chunks; `pace` between chunks; `sent` counts what was handed on.
 fn stream(
     body: Body,
     pace: Option<Duration>,
+    sent: Arc<AtomicU64>,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
     // State: how many chunks were sent so far.
-    futures_util::stream::unfold((body, 0u64), move |(body, n)| async move {
-        if n > 0
-            && let Some(p) = pace
-        {
-            tokio::time::sleep(p).await;
-        }
-        let next = match &body {
-            Body::Static(b) => {
-                // 256 KiB at a time.
-                let at = (n as usize) * (256 << 10);
-                (at < b.len()).then(|| b.slice(at..(at + (256 << 10)).min(b.len())))
+    futures_util::stream::unfold((body, 0u64), move |(body, n)| {
+        let sent = sent.clone();
+        async move {
+            if n > 0
+                && let Some(p) = pace
+            {
+                tokio::time::sleep(p).await;
             }
-            Body::Repeat {
-                head,
-                chunk,
-                count,
-                tail,
-            } => match n {
-                0 => Some(head.clone()),
-                k if k <= *count => Some(chunk.clone()),
-                k if k == count + 1 && !tail.is_empty() => Some(tail.clone()),
-                _ => None,
-            },
-            Body::Items { total } => {
-                const BATCH: usize = 500;
-                let batches = total.div_ceil(BATCH) as u64;
-                match n {
-                    0 => Some(Bytes::from(items_head())),
-                    k if k <= batches => {
-                        let from = (k as usize - 1) * BATCH;
-                        let mut s = String::with_capacity(BATCH * 400);
-                        for i in from..(from + BATCH).min(*total) {
-                            s.push_str(&item(i, *total));
-                        }
-                        Some(Bytes::from(s))
-                    }
-                    k if k == batches + 1 => Some(Bytes::from(items_tail())),
-                    _ => None,
+            let next = match &body {
+                Body::Static(b) => {
+                    // 256 KiB at a time.
+                    let at = (n as usize) * (256 << 10);
+                    (at < b.len()).then(|| b.slice(at..(at + (256 << 10)).min(b.len())))
                 }
-            }
-        };
-        next.map(|b| (Ok(b), (body, n + 1)))
+                Body::Repeat {
+                    head,
+                    chunk,
+                    count,
+                    tail,
+                } => match n {
+                    0 => Some(head.clone()),
+                    k if k <= *count => Some(chunk.clone()),
+                    k if k == count + 1 && !tail.is_empty() => Some(tail.clone()),
+                    _ => None,
+                },
+                Body::Items { total } => {
+                    const BATCH: usize = 500;
+                    let batches = total.div_ceil(BATCH) as u64;
+                    match n {
+                        0 => Some(Bytes::from(items_head())),
+                        k if k <= batches => {
+                            let from = (k as usize - 1) * BATCH;
+                            let mut s = String::with_capacity(BATCH * 400);
+                            for i in from..(from + BATCH).min(*total) {
+                                s.push_str(&item(i, *total));
+                            }
+                            Some(Bytes::from(s))
+                        }
+                        k if k == batches + 1 => Some(Bytes::from(items_tail())),
+                        _ => None,
+                    }
+                }
+            };
+            next.map(|b| {
+                sent.fetch_add(b.len() as u64, Ordering::SeqCst);
+                (Ok(b), (body, n + 1))
+            })
+        }
     })
 }
 
