@@ -6,7 +6,7 @@
 //! Checked, for each hazard: the daemon survives (clean exit on SIGTERM, no panic in its log);
 //! `/healthz` answers within 1 s while the hazard is fetched and processed (polled every
 //! 25 ms, worst latency per hazard); the daemon's resident memory during each big case stays
-//! under `RSS_BOUND` (the big cases are served one at a time so each one's figure is its
+//! under `RSS_BOUND_KIB` (the big cases are served one at a time so each one's figure is its
 //! own); the stored items meet the case's expectations; every rendered output (every output
 //! of the config, three formats, first pages and older pages) is well-formed XML with no
 //! character XML 1.0 forbids or valid JSON, and the HTML it carries, parsed with html5ever,
@@ -385,6 +385,13 @@ async fn hazard_corpus_meets_its_expectations() {
         big: true,
         ..Route::feed("application/rss+xml", vec![])
     };
+    let small_feed = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Wrapped</title><link>http://wrapped.example/</link><description>x</description><item><title>Wrapped item</title><link>http://wrapped.example/1</link><guid>wrapped-1</guid></item></channel></rss>";
+    let gzip = |b: &[u8]| -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    };
     let padded = hazard_server::padded(200 << 20);
     let items_10k = Body::Items { total: 10_000 };
     let items_100k = Body::Items { total: 100_000 };
@@ -469,6 +476,22 @@ async fn hazard_corpus_meets_its_expectations() {
                 ..Route::feed("application/rss+xml", vec![])
             },
             true,
+        ),
+        (
+            // Stacked codings are not undone (reqwest decodes a single one): the compressed
+            // bytes fail to parse, nothing is inflated, nothing stored.
+            Case::generated("gen-gzip-gzip", "error", Some("parse"), None),
+            Route {
+                content_encoding: Some("gzip, gzip"),
+                ..Route::feed("application/rss+xml", gzip(&gzip(small_feed.as_bytes())))
+            },
+            false,
+        ),
+        (
+            // A gzip file is not a feed: never inflated without a Content-Encoding.
+            Case::generated("gen-gzip-as-file", "error", Some("parse"), None),
+            Route::feed("application/gzip", gzip(small_feed.as_bytes())),
+            false,
         ),
         (
             Case::generated("gen-redirect-to-trap", "error", Some("address-blocked"), None),
