@@ -301,11 +301,11 @@ const WORDS: &[&str] = &[
 ];
 
 /// Item `i` of a generated feed of `total`: distinct words per item, so the items are not one
-/// story; newest first (as feeds are), one minute apart going back from mid-2020, older than
-/// the corpus, so the outputs lead with the corpus.
+/// story; newest first (as feeds are), one minute apart going back from mid-1950, older than
+/// every corpus item (the oldest is 1969-12-31T23:00Z), so the outputs lead with the corpus.
 pub fn item(i: usize, total: usize) -> String {
     let w = |k: usize| WORDS[(i / WORDS.len().pow(k as u32)) % WORDS.len()];
-    let newest = chrono::DateTime::parse_from_rfc3339("2020-06-30T23:59:00Z").unwrap();
+    let newest = chrono::DateTime::parse_from_rfc3339("1950-06-30T23:59:00Z").unwrap();
     let date = (newest - chrono::Duration::minutes(i as i64)).to_rfc2822();
     format!(
         "<item><title>Item {i} of {total}: {} {} {} report</title><link>http://big.example/{total}/{i}</link><guid>big-{total}-{i}</guid><pubDate>{date}</pubDate><description>&lt;p&gt;Generated item number {i}: the {} near the {} opened, said the {}.&lt;/p&gt;</description></item>\n",
