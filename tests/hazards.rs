@@ -426,8 +426,13 @@ async fn hazard_corpus_meets_its_expectations() {
     for c in &exp.case {
         let mut body = std::fs::read(hazards_dir().join(&c.file)).unwrap();
         if c.no_network {
-            let s = String::from_utf8_lossy(&body).replace("http://127.0.0.1:9/", &trap_url);
-            body = s.into_bytes();
+            let text = String::from_utf8_lossy(&body);
+            assert!(
+                text.contains("http://127.0.0.1:9/"),
+                "{}: no trap address",
+                c.file
+            );
+            body = text.replace("http://127.0.0.1:9/", &trap_url).into_bytes();
         }
         let ct = c
             .content_type
@@ -628,6 +633,20 @@ async fn hazard_corpus_meets_its_expectations() {
     std::fs::write(&config_path, toml).unwrap();
     let config = Config::load(&config_path).unwrap();
     assert_eq!(config.poll.max_body, MAX_BODY);
+    assert_eq!(config.poll.timeout, Duration::from_secs(300));
+    let admits = |ip: &str| {
+        let ip = ip.parse().unwrap();
+        config.poll.allow_private.iter().any(|r| r.admits(ip, None))
+    };
+    assert!(admits("127.0.0.1") && admits("127.0.0.3") && !admits("127.0.0.2"));
+    assert_eq!(
+        cases
+            .iter()
+            .filter(|c| c.file.starts_with("canary-"))
+            .count(),
+        3,
+        "the three file:///etc/passwd cases re-aimed at the canary"
+    );
     let db_path = config.storage.path.clone();
     let names: Vec<String> = cases.iter().map(|c| c.feed.clone()).collect();
     let feed_of_path: HashMap<String, String> = cases
