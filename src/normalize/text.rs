@@ -164,9 +164,76 @@ static TEXT_ONLY: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     b
 });
 
+/// Elements a browser lays out as their own block or line: their text never runs into the
+/// text around them.
+const BREAKING: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "table",
+    "td",
+    "th",
+    "tr",
+    "ul",
+];
+
+/// A space before every tag of a `BREAKING` element, so that `<p>one</p><p>two</p>` reads
+/// "one two", not "onetwo" (the tags themselves are removed afterwards).
+fn space_out_blocks(s: &str) -> std::borrow::Cow<'_, str> {
+    let breaking_at = |at: usize| {
+        let rest = s[at + 1..].strip_prefix('/').unwrap_or(&s[at + 1..]);
+        let name_len = rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
+        let follows = rest[name_len..].chars().next();
+        name_len > 0
+            && matches!(
+                follows,
+                None | Some('>' | '/' | ' ' | '\t' | '\n' | '\r' | '\x0c')
+            )
+            && BREAKING.contains(&rest[..name_len].to_ascii_lowercase().as_str())
+    };
+    if !s.match_indices('<').any(|(at, _)| breaking_at(at)) {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut copied = 0;
+    for (at, _) in s.match_indices('<') {
+        if breaking_at(at) {
+            out.push_str(&s[copied..at]);
+            out.push(' ');
+            copied = at;
+        }
+    }
+    out.push_str(&s[copied..]);
+    out.into()
+}
+
 /// Strips every tag (keeping text, dropping script/style content) and decodes entities.
 fn html_to_text(s: &str) -> String {
-    let cleaned = TEXT_ONLY.clean(s).to_string();
+    let cleaned = TEXT_ONLY.clean(&space_out_blocks(s)).to_string();
     // html5ever's serializer escapes only these in text.
     cleaned
         .replace("&lt;", "<")
@@ -324,6 +391,17 @@ mod tests {
         );
         assert_eq!(plain_text("a < b"), "a < b");
         assert_eq!(plain_text("x<script>alert(1)</script>y"), "xy");
+        // Block boundaries separate words; inline tags do not.
+        assert_eq!(
+            plain_text("<p>Safe text one</p><p>two</p><ul><li>a<LI>b</ul>c<br/>d<BR>e"),
+            "Safe text one two a b c d e"
+        );
+        assert_eq!(
+            plain_text("un<b>believ</b>able <span>x</span>y"),
+            "unbelievable xy"
+        );
+        assert_eq!(plain_text("kết thúc</p><p>Hôm nay"), "kết thúc Hôm nay");
+        assert_eq!(plain_text("<pre>a</pre>b <param>c"), "a b c");
         // NFD Vietnamese (as windows-1258 produces) comes out composed.
         assert_eq!(plain_text("Vie\u{323}\u{302}t"), "Việt");
     }
