@@ -1037,14 +1037,29 @@ impl Clusterer {
                     }
                 }
             };
-            let best = story::best_match(&profile, norm, published, &candidates, &mut idf);
+            let found = story::matches(&profile, norm, published, &candidates, &mut idf);
             if let Some(e) = failed {
                 return Err(e);
             }
-            if let Some((i, score)) = best {
-                let c = &candidates[i];
+            // The best match whose whole story admits the item (no member states another
+            // fact).
+            let mut admitted: Vec<(usize, f64)> = Vec::new();
+            let mut seen: Vec<i64> = Vec::new();
+            for (i, score) in found {
+                let st = candidates[i].story;
+                if seen.contains(&st) {
+                    continue;
+                }
+                seen.push(st);
+                if story::admits(&profile, &story_profiles(tx, st)?) {
+                    admitted.push((i, score));
+                    break;
+                }
+            }
+            if let Some((i, score)) = admitted.first() {
+                let c = &candidates[*i];
                 match decision {
-                    None => decision = Some((c.story, Rule::Text, score, Some(c.id))),
+                    None => decision = Some((c.story, Rule::Text, *score, Some(c.id))),
                     Some((url_story, ..)) if url_story != c.story => {
                         let (keep, gone) = (url_story.min(c.story), url_story.max(c.story));
                         tx.prepare_cached("UPDATE items SET story = ?1 WHERE story = ?2")?
@@ -1082,6 +1097,23 @@ impl Clusterer {
         }
         Ok(())
     }
+}
+
+/// The profiles of the stored members of `story` (stories are small: one item per outlet at
+/// most; read by `items_by_story`).
+fn story_profiles(tx: &Transaction, story: i64) -> Result<Vec<Profile>, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT lang, story_text FROM items WHERE story = ?1 AND story_text IS NOT NULL LIMIT 64",
+    )?;
+    let members = stmt
+        .query_map([story], |r| {
+            let lang: Option<String> = r.get(0)?;
+            let text: String = r.get(1)?;
+            let (h, s) = story::split_story_text(&text);
+            Ok(Profile::new(lang.as_deref().unwrap_or("und"), h, s))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(members)
 }
 
 const FEED_STATUS_SQL: &str = "SELECT f.name, f.url, f.title, f.site_link, f.etag, f.last_modified,
