@@ -702,6 +702,8 @@ fn upsert_item(
         .as_ref()
         .and_then(|e| serde_json::to_string(e).ok());
     let is_new = existing.is_none();
+    // An update whose clustered text changed leaves its story, to be assigned again below.
+    let mut withdrawn: Option<Option<i64>> = None;
     let item_id = match existing {
         None => {
             tx.prepare_cached(
@@ -733,6 +735,7 @@ fn upsert_item(
             tx.last_insert_rowid()
         }
         Some((id, _, _)) => {
+            withdrawn = clusterer.withdraw(tx, id, item)?;
             tx.prepare_cached(
                 "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6,
                    author = ?7, source_categories = ?8, image = ?9, enclosure = ?10, lang = ?11,
@@ -773,8 +776,11 @@ fn upsert_item(
     }
     tx.prepare_cached("UPDATE items SET own_categories = ?2 WHERE id = ?1")?
         .execute(params![item_id, categories])?;
-    if is_new {
+    if is_new || withdrawn.is_some() {
         clusterer.assign(tx, item_id, item, published)?;
+    }
+    if let Some(Some(member)) = withdrawn {
+        apply_story_categories(tx, member)?;
     }
     apply_story_categories(tx, item_id)?;
     Ok(if is_new {
@@ -875,6 +881,74 @@ impl Clusterer {
         Ok(())
     }
 
+    /// The text clustered for `item` (see `story::story_text`).
+    fn text_of(&self, item: &Item) -> String {
+        let outlets: Vec<&str> = self.outlets.iter().map(String::as_str).collect();
+        let headline = story::strip_decorations(&item.title, &outlets);
+        let summary = item
+            .summary
+            .as_deref()
+            .map(crate::normalize::text::plain_text)
+            .unwrap_or_default();
+        story::story_text(&headline, &summary)
+    }
+
+    /// Called before an update of item `id` is written: when its clustered text or language
+    /// changed (a corrected headline, a summary filled in on a later poll), the item leaves
+    /// its story so that `assign` decides it again, as if it were new: its postings and
+    /// document frequencies are withdrawn, and the rest of its story keeps together (under
+    /// the smallest remaining id if the story was named after this item). Returns `None`
+    /// when nothing changed (one row read), else `Some` of a remaining member of the old
+    /// story, whose categories need a new vote.
+    fn withdraw(
+        &mut self,
+        tx: &Transaction,
+        id: i64,
+        item: &Item,
+    ) -> Result<Option<Option<i64>>, StoreError> {
+        let (old_text, old_lang, old_story): (Option<String>, Option<String>, Option<i64>) = tx
+            .prepare_cached("SELECT story_text, lang, story FROM items WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let Some(old_text) = old_text else {
+            return Ok(None);
+        };
+        if old_text == self.text_of(item) && old_lang == item.lang {
+            return Ok(None);
+        }
+        let old_lang = old_lang.unwrap_or_else(|| "und".to_string());
+        let (h, s) = story::split_story_text(&old_text);
+        let old_profile = Profile::new(&old_lang, h, s);
+        let mut stmt = tx.prepare_cached(
+            "UPDATE story_df SET df = df - 1 WHERE term = ?1 AND df > 0 RETURNING df",
+        )?;
+        let terms = old_profile
+            .features
+            .keys()
+            .map(|f| story::term_id(&old_lang, f))
+            .chain([story::count_id(&old_lang)]);
+        for t in terms {
+            let d: Option<i64> = stmt.query_row([t], |r| r.get(0)).optional()?;
+            self.df.insert(t, d.unwrap_or(0) as u64);
+        }
+        tx.prepare_cached("DELETE FROM story_terms WHERE item_id = ?1")?
+            .execute([id])?;
+        let mut rest: Option<i64> = None;
+        if let Some(st) = old_story {
+            rest = tx
+                .prepare_cached("SELECT MIN(id) FROM items WHERE story = ?1 AND id != ?2")?
+                .query_row(params![st, id], |r| r.get(0))?;
+            if let Some(first) = rest
+                && st == id
+            {
+                tx.prepare_cached("UPDATE items SET story = ?1 WHERE story = ?2 AND id != ?2")?
+                    .execute(params![first, id])?;
+            }
+        }
+        tx.prepare_cached("UPDATE items SET story = NULL WHERE id = ?1")?
+            .execute([id])?;
+        Ok(Some(rest))
+    }
+
     /// Decides the story of the new item `id` and indexes it.
     fn assign(
         &mut self,
@@ -884,14 +958,7 @@ impl Clusterer {
         published: i64,
     ) -> Result<(), StoreError> {
         let lang = item.lang.clone().unwrap_or_else(|| "und".to_string());
-        let outlets: Vec<&str> = self.outlets.iter().map(String::as_str).collect();
-        let headline = story::strip_decorations(&item.title, &outlets);
-        let summary = item
-            .summary
-            .as_deref()
-            .map(crate::normalize::text::plain_text)
-            .unwrap_or_default();
-        let text = story::story_text(&headline, &summary);
+        let text = self.text_of(item);
         let (headline, summary) = story::split_story_text(&text);
         let profile = Profile::new(&lang, headline, summary);
         let canonical = item.link.as_deref().and_then(canonical_url);
@@ -1043,23 +1110,23 @@ impl Clusterer {
             }
             // The best match whose whole story admits the item (no member states another
             // fact).
-            let mut admitted: Vec<(usize, f64)> = Vec::new();
-            let mut seen: Vec<i64> = Vec::new();
+            let mut best: Option<(usize, f64)> = None;
+            let mut refused: Vec<i64> = Vec::new();
             for (i, score) in found {
                 let st = candidates[i].story;
-                if seen.contains(&st) {
+                if refused.contains(&st) {
                     continue;
                 }
-                seen.push(st);
                 if story::admits(&profile, &story_profiles(tx, st)?) {
-                    admitted.push((i, score));
+                    best = Some((i, score));
                     break;
                 }
+                refused.push(st);
             }
-            if let Some((i, score)) = admitted.first() {
-                let c = &candidates[*i];
+            if let Some((i, score)) = best {
+                let c = &candidates[i];
                 match decision {
-                    None => decision = Some((c.story, Rule::Text, *score, Some(c.id))),
+                    None => decision = Some((c.story, Rule::Text, score, Some(c.id))),
                     Some((url_story, ..)) if url_story != c.story => {
                         let (keep, gone) = (url_story.min(c.story), url_story.max(c.story));
                         tx.prepare_cached("UPDATE items SET story = ?1 WHERE story = ?2")?
