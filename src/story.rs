@@ -6,7 +6,9 @@
 //!    from or whatever tracking parameters it carries.
 //! 2. **Near-duplicate text** within the same language and a bounded time window
 //!    ([`WINDOW_SECS`]): the item joins the story of its most similar earlier item when the
-//!    similarity reaches [`THRESHOLD`] and no veto applies.
+//!    similarity, discounted by their distance in time ([`TIME_DECAY`]), reaches
+//!    [`THRESHOLD`], one of the two covers the other's headline ([`MIN_COVERAGE`]), no veto
+//!    applies between the two, and no member of that story states another fact ([`admits`]).
 //!
 //! Text is prepared once per item ([`Profile`]): the title without outlet decorations
 //! (`VIDEO:`, `[Ảnh]`, ` | VnExpress`, ` - Tuổi Trẻ Online`), NFC, case-folded, diacritics kept;
@@ -16,9 +18,13 @@
 //! title features weighted [`TITLE_WEIGHT`]×; document frequencies come from the store.
 //!
 //! **Vetoes** keep look-alike events apart even when their words overlap:
-//! different match scores (`2-1` vs `1-1`), different months (`tháng 10` vs `tháng 11`,
-//! October vs November), and different names in the headlines (each headline names a place,
-//! team or company that the other item never mentions: floods in Quảng Trị vs Quảng Ngãi).
+//! different match scores (`2-1` vs `1-1`), different months (`tháng 10`, `tháng Mười` vs
+//! `tháng 11`, October vs November), one headline saying up and the other down (a record
+//! gold price vs the next day's fall), and different names in the headlines (each headline
+//! names a place, team or company that the other item never mentions: floods in Quảng Trị vs
+//! Quảng Ngãi). Scores, months and directions are facts of the event, so they are checked
+//! against every member of the story an item would join; names only against the matched
+//! item (one outlet names the river, another the province).
 //!
 //! Candidates come from an inverted index of the items' words keyed by language and day (the
 //! store's `story_terms`), so assigning an item costs what the items of its ±2 days share with
