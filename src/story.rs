@@ -48,6 +48,8 @@ pub const MIN_COVERAGE: f64 = 0.25;
 pub const TIME_DECAY: f64 = 0.3;
 /// Headline words count this much more than summary words.
 pub const TITLE_WEIGHT: f64 = 1.5;
+// Headline features are told from summary ones by their weight (headline coverage).
+const _: () = assert!(TITLE_WEIGHT > 1.0);
 /// Pseudo-count added to the number of documents when computing IDF, so that the first few
 /// items of a fresh database do not make every word look rare.
 pub const DF_PRIOR: f64 = 20.0;
