@@ -703,6 +703,8 @@ fn upsert_item(
         .as_ref()
         .and_then(|e| serde_json::to_string(e).ok());
     let is_new = existing.is_none();
+    // An update whose clustered text changed leaves its story, to be assigned again below.
+    let mut withdrawn: Option<Option<i64>> = None;
     let item_id = match existing {
         None => {
             tx.prepare_cached(
@@ -734,6 +736,7 @@ fn upsert_item(
             tx.last_insert_rowid()
         }
         Some((id, _, _)) => {
+            withdrawn = clusterer.withdraw(tx, id, item)?;
             tx.prepare_cached(
                 "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6,
                    author = ?7, source_categories = ?8, image = ?9, enclosure = ?10, lang = ?11,
@@ -774,8 +777,11 @@ fn upsert_item(
     }
     tx.prepare_cached("UPDATE items SET own_categories = ?2 WHERE id = ?1")?
         .execute(params![item_id, categories])?;
-    if is_new {
+    if is_new || withdrawn.is_some() {
         clusterer.assign(tx, item_id, item, published)?;
+    }
+    if let Some(Some(member)) = withdrawn {
+        apply_story_categories(tx, member)?;
     }
     apply_story_categories(tx, item_id)?;
     Ok(if is_new {
@@ -843,9 +849,9 @@ struct Clusterer {
     /// Document frequencies as this transaction sees them (stored value plus `pending`), by
     /// term id.
     df: HashMap<i64, u64>,
-    /// Increments not yet written to `story_df`. One upsert per distinct term at the end of
-    /// the fetch instead of one per item and term: a fetch of 100 items repeats most words.
-    pending: HashMap<i64, u64>,
+    /// Changes not yet written to `story_df`. One upsert per distinct term at the end of the
+    /// fetch instead of one per item and term: a fetch of 100 items repeats most words.
+    pending: HashMap<i64, i64>,
 }
 
 impl Clusterer {
@@ -857,14 +863,16 @@ impl Clusterer {
         }
     }
 
-    /// Writes the document-frequency increments of this fetch (before the commit).
+    /// Writes the document-frequency changes of this fetch (before the commit).
     fn finish(self, tx: &Transaction) -> Result<(), StoreError> {
         let mut stmt = tx.prepare_cached(
-            "INSERT INTO story_df (term, df) VALUES (?1, ?2)
-             ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
+            "INSERT INTO story_df (term, df) VALUES (?1, max(?2, 0))
+             ON CONFLICT (term) DO UPDATE SET df = max(df + ?2, 0)",
         )?;
         for (term, delta) in self.pending {
-            stmt.execute(params![term, delta as i64])?;
+            if delta != 0 {
+                stmt.execute(params![term, delta])?;
+            }
         }
         Ok(())
     }
@@ -889,6 +897,75 @@ impl Clusterer {
         Ok(())
     }
 
+    /// The opposite of [`Clusterer::bump_df`], for an item withdrawn from its story.
+    fn drop_df(&mut self, tx: &Transaction, term: i64) -> Result<(), StoreError> {
+        let d = self.df(tx, term)?;
+        if d > 0 {
+            self.df.insert(term, d - 1);
+            *self.pending.entry(term).or_default() -= 1;
+        }
+        Ok(())
+    }
+
+    /// The text clustered for `item` (see `story::story_text`).
+    fn text_of(&self, item: &Item) -> String {
+        let outlets: Vec<&str> = self.outlets.iter().map(String::as_str).collect();
+        let headline = story::strip_decorations(&item.title, &outlets);
+        story::story_text(&headline, &item.summary_text)
+    }
+
+    /// Called before an update of item `id` is written: when its clustered text or language
+    /// changed (a corrected headline, a summary filled in on a later poll), the item leaves
+    /// its story so that `assign` decides it again, as if it were new: its postings and
+    /// document frequencies are withdrawn, and the rest of its story keeps together (under
+    /// the smallest remaining id if the story was named after this item). Returns `None`
+    /// when nothing changed (one row read), else `Some` of a remaining member of the old
+    /// story, whose categories need a new vote.
+    fn withdraw(
+        &mut self,
+        tx: &Transaction,
+        id: i64,
+        item: &Item,
+    ) -> Result<Option<Option<i64>>, StoreError> {
+        let (old_text, old_lang, old_story): (Option<String>, Option<String>, Option<i64>) = tx
+            .prepare_cached("SELECT story_text, lang, story FROM items WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let Some(old_text) = old_text else {
+            return Ok(None);
+        };
+        if old_text == self.text_of(item) && old_lang == item.lang {
+            return Ok(None);
+        }
+        let old_lang = old_lang.unwrap_or_else(|| "und".to_string());
+        let (h, s) = story::split_story_text(&old_text);
+        let old_profile = Profile::new(&old_lang, h, s);
+        let terms = old_profile
+            .features
+            .keys()
+            .map(|f| story::term_id(&old_lang, f))
+            .chain([story::count_id(&old_lang)]);
+        for t in terms {
+            self.drop_df(tx, t)?;
+        }
+        tx.prepare_cached("DELETE FROM story_terms WHERE item_id = ?1")?
+            .execute([id])?;
+        let mut rest: Option<i64> = None;
+        if let Some(st) = old_story {
+            rest = tx
+                .prepare_cached("SELECT MIN(id) FROM items WHERE story = ?1 AND id != ?2")?
+                .query_row(params![st, id], |r| r.get(0))?;
+            if let Some(first) = rest
+                && st == id
+            {
+                tx.prepare_cached("UPDATE items SET story = ?1 WHERE story = ?2 AND id != ?2")?
+                    .execute(params![first, id])?;
+            }
+        }
+        tx.prepare_cached("UPDATE items SET story = NULL WHERE id = ?1")?
+            .execute([id])?;
+        Ok(Some(rest))
+    }
+
     /// Decides the story of the new item `id` and indexes it.
     fn assign(
         &mut self,
@@ -898,9 +975,7 @@ impl Clusterer {
         published: i64,
     ) -> Result<(), StoreError> {
         let lang = item.lang.clone().unwrap_or_else(|| "und".to_string());
-        let outlets: Vec<&str> = self.outlets.iter().map(String::as_str).collect();
-        let headline = story::strip_decorations(&item.title, &outlets);
-        let text = story::story_text(&headline, &item.summary_text);
+        let text = self.text_of(item);
         let (headline, summary) = story::split_story_text(&text);
         let profile = Profile::new(&lang, headline, summary);
         let canonical = item.link.as_deref().and_then(canonical_url);
@@ -1046,9 +1121,24 @@ impl Clusterer {
                     }
                 }
             };
-            let best = story::best_match(&profile, norm, published, &candidates, &mut idf);
+            let found = story::matches(&profile, norm, published, &candidates, &mut idf);
             if let Some(e) = failed {
                 return Err(e);
+            }
+            // The best match whose whole story admits the item (no member states another
+            // fact).
+            let mut best: Option<(usize, f64)> = None;
+            let mut refused: Vec<i64> = Vec::new();
+            for (i, score) in found {
+                let st = candidates[i].story;
+                if refused.contains(&st) {
+                    continue;
+                }
+                if story::admits(&profile, &story_profiles(tx, st)?) {
+                    best = Some((i, score));
+                    break;
+                }
+                refused.push(st);
             }
             if let Some((i, score)) = best {
                 let c = &candidates[i];
@@ -1091,6 +1181,23 @@ impl Clusterer {
         }
         Ok(())
     }
+}
+
+/// The profiles of the stored members of `story` (stories are small: one item per outlet at
+/// most; read by `items_by_story`).
+fn story_profiles(tx: &Transaction, story: i64) -> Result<Vec<Profile>, StoreError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT lang, story_text FROM items WHERE story = ?1 AND story_text IS NOT NULL LIMIT 64",
+    )?;
+    let members = stmt
+        .query_map([story], |r| {
+            let lang: Option<String> = r.get(0)?;
+            let text: String = r.get(1)?;
+            let (h, s) = story::split_story_text(&text);
+            Ok(Profile::new(lang.as_deref().unwrap_or("und"), h, s))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(members)
 }
 
 const FEED_STATUS_SQL: &str = "SELECT f.name, f.url, f.title, f.site_link, f.etag, f.last_modified,

@@ -6,7 +6,9 @@
 //!    from or whatever tracking parameters it carries.
 //! 2. **Near-duplicate text** within the same language and a bounded time window
 //!    ([`WINDOW_SECS`]): the item joins the story of its most similar earlier item when the
-//!    similarity reaches [`THRESHOLD`] and no veto applies.
+//!    similarity, discounted by their distance in time ([`TIME_DECAY`]), reaches
+//!    [`THRESHOLD`], one of the two covers the other's headline ([`MIN_COVERAGE`]), no veto
+//!    applies between the two, and no member of that story states another fact ([`admits`]).
 //!
 //! Text is prepared once per item ([`Profile`]): the title without outlet decorations
 //! (`VIDEO:`, `[Ảnh]`, ` | VnExpress`, ` - Tuổi Trẻ Online`), NFC, case-folded, diacritics kept;
@@ -16,9 +18,13 @@
 //! title features weighted [`TITLE_WEIGHT`]×; document frequencies come from the store.
 //!
 //! **Vetoes** keep look-alike events apart even when their words overlap:
-//! different match scores (`2-1` vs `1-1`), different months (`tháng 10` vs `tháng 11`,
-//! October vs November), and different names in the headlines (each headline names a place,
-//! team or company that the other item never mentions: floods in Quảng Trị vs Quảng Ngãi).
+//! different match scores (`2-1` vs `1-1`), different months (`tháng 10`, `tháng Mười` vs
+//! `tháng 11`, October vs November), one headline saying up and the other down (a record
+//! gold price vs the next day's fall), and different names in the headlines (each headline
+//! names a place, team or company that the other item never mentions: floods in Quảng Trị vs
+//! Quảng Ngãi). Scores, months and directions are facts of the event, so they are checked
+//! against every member of the story an item would join; names only against the matched
+//! item (one outlet names the river, another the province).
 //!
 //! Candidates come from an inverted index of the items' words keyed by language and day (the
 //! store's `story_terms`), so assigning an item costs what the items of its ±2 days share with
@@ -31,9 +37,19 @@ use unicode_normalization::UnicodeNormalization;
 /// Items further apart than this (by publication time) are never the same story.
 pub const WINDOW_SECS: i64 = 48 * 3600;
 /// Minimum similarity for the text rule.
-pub const THRESHOLD: f64 = 0.14;
+pub const THRESHOLD: f64 = 0.10;
+/// Minimum headline coverage (see [`Profile::headline_coverage`]): one of the two items must
+/// mention at least this share (IDF-weighted) of the other's headline.
+pub const MIN_COVERAGE: f64 = 0.25;
+/// The similarity of two items is discounted by this share of their distance in time over
+/// [`WINDOW_SECS`] (×0.7 at 48 h, ×0.85 at 24 h): one event's reports come within hours of
+/// each other, while look-alike events (weekly price changes, a return match) come days apart,
+/// and an item that fits two stories joins the nearer one.
+pub const TIME_DECAY: f64 = 0.3;
 /// Headline words count this much more than summary words.
 pub const TITLE_WEIGHT: f64 = 1.5;
+// Headline features are told from summary ones by their weight (headline coverage).
+const _: () = assert!(TITLE_WEIGHT > 1.0);
 /// Pseudo-count added to the number of documents when computing IDF, so that the first few
 /// items of a fresh database do not make every word look rare.
 pub const DF_PRIOR: f64 = 20.0;
@@ -92,6 +108,16 @@ pub enum Veto {
     Month(String, String),
     /// Each headline names something the other item never mentions.
     Names(String, String),
+    /// One headline says something went up, the other that it went down.
+    Direction,
+}
+
+impl Veto {
+    /// Vetoes on stated facts (scores, months, directions), as opposed to names, which one
+    /// outlet may leave out or replace with a detail.
+    pub fn is_factual(&self) -> bool {
+        !matches!(self, Veto::Names(..))
+    }
 }
 
 impl std::fmt::Display for Veto {
@@ -100,6 +126,7 @@ impl std::fmt::Display for Veto {
             Veto::Score(a, b) => write!(f, "different scores ({a} vs {b})"),
             Veto::Month(a, b) => write!(f, "different months ({a} vs {b})"),
             Veto::Names(a, b) => write!(f, "different names in the headlines ({a} vs {b})"),
+            Veto::Direction => write!(f, "one headline says up, the other down"),
         }
     }
 }
@@ -472,6 +499,132 @@ fn month_of(lang: &str, word: &str) -> Option<u8> {
         .map(|i| i as u8 + 1)
 }
 
+/// A Vietnamese month written as a word after `tháng` (`tháng Mười`, `tháng Giêng`, `tháng
+/// Mười Một`); the small numerals count only when capitalized (`tháng Ba`), since `tháng ba`
+/// can be "three months" in a run of words.
+fn vi_month_word(word: &Token, next: Option<&Token>) -> Option<u8> {
+    let m = match word.lower.as_str() {
+        "giêng" => 1,
+        "chạp" => 12,
+        "mười" => match next.map(|n| n.lower.as_str()) {
+            Some("một") => 11,
+            Some("hai") => 12,
+            _ => 10,
+        },
+        w if word.capitalized() => match w {
+            "một" => 1,
+            "hai" => 2,
+            "ba" => 3,
+            "tư" => 4,
+            "năm" => 5,
+            "sáu" => 6,
+            "bảy" => 7,
+            "tám" => 8,
+            "chín" => 9,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(m)
+}
+
+/// Whether a headline word says that something went up (`Some(true)`) or down
+/// (`Some(false)`): prices, profits, counts. `next` rules out compounds that are not
+/// movements (`tăng trưởng` is growth, `tăng cường` to strengthen).
+fn direction(lang: &str, word: &str, next: Option<&str>) -> Option<bool> {
+    const EN_UP: &[&str] = &[
+        "rise",
+        "rises",
+        "rose",
+        "risen",
+        "rising",
+        "jump",
+        "jumps",
+        "jumped",
+        "soar",
+        "soars",
+        "soared",
+        "surge",
+        "surges",
+        "surged",
+        "climb",
+        "climbs",
+        "climbed",
+        "gain",
+        "gains",
+        "gained",
+        "increase",
+        "increases",
+        "increased",
+        "hike",
+        "hikes",
+        "hiked",
+        "rally",
+        "rallies",
+        "rallied",
+    ];
+    const EN_DOWN: &[&str] = &[
+        "fall",
+        "falls",
+        "fell",
+        "falling",
+        "drop",
+        "drops",
+        "dropped",
+        "plunge",
+        "plunges",
+        "plunged",
+        "slump",
+        "slumps",
+        "slumped",
+        "decline",
+        "declines",
+        "declined",
+        "slide",
+        "slides",
+        "slid",
+        "dip",
+        "dips",
+        "dipped",
+        "tumble",
+        "tumbles",
+        "tumbled",
+        "sink",
+        "sinks",
+        "sank",
+        "decrease",
+        "decreases",
+        "decreased",
+    ];
+    const ID_UP: &[&str] = &[
+        "naik",
+        "menaik",
+        "melonjak",
+        "meningkat",
+        "melambung",
+        "melesat",
+        "menguat",
+    ];
+    const ID_DOWN: &[&str] = &[
+        "turun", "menurun", "anjlok", "merosot", "melemah", "ambruk", "terjun",
+    ];
+    match lang {
+        "vi" => match (word, next) {
+            ("tăng", Some("trưởng" | "cường" | "ca" | "tốc")) => None,
+            ("tăng", _) => Some(true),
+            ("giảm", Some("thiểu" | "nghèo" | "tốc" | "trừ")) => None,
+            ("giảm", _) => Some(false),
+            ("lao", Some("dốc")) => Some(false),
+            _ => None,
+        },
+        "en" if EN_UP.contains(&word) => Some(true),
+        "en" if EN_DOWN.contains(&word) => Some(false),
+        "id" if ID_UP.contains(&word) => Some(true),
+        "id" if ID_DOWN.contains(&word) => Some(false),
+        _ => None,
+    }
+}
+
 /// A light stemmer: enough to let `floods`/`floodwaters`/`flood` or `disahkan`/`sahkan` meet.
 fn stem(lang: &str, w: &str) -> String {
     let chars: Vec<char> = w.chars().collect();
@@ -540,6 +693,11 @@ pub struct Profile {
     /// Match scores as (low, high).
     scores: BTreeSet<(u32, u32)>,
     months: BTreeSet<u8>,
+    /// Movements the headline reports: (something went up, something went down).
+    moves: (bool, bool),
+    /// Features that say when (month names, `tháng 10`), not what: left out of the headline
+    /// coverage.
+    when: HashSet<String>,
 }
 
 impl Profile {
@@ -568,8 +726,26 @@ impl Profile {
         let runs = |tokens: &[Token]| -> Vec<Vec<String>> {
             let mut runs = Vec::new();
             let mut cur: Vec<String> = Vec::new();
-            for t in tokens {
-                if is_name(t) {
+            // "tháng Mười Một" is a month, not a name.
+            let mut month_word = vec![false; tokens.len()];
+            if lang == "vi" {
+                for k in 1..tokens.len() {
+                    if tokens[k - 1].lower == "tháng"
+                        && vi_month_word(&tokens[k], tokens.get(k + 1)).is_some()
+                    {
+                        month_word[k] = true;
+                        if tokens[k].lower == "mười"
+                            && tokens
+                                .get(k + 1)
+                                .is_some_and(|n| matches!(n.lower.as_str(), "một" | "hai"))
+                        {
+                            month_word[k + 1] = true;
+                        }
+                    }
+                }
+            }
+            for (k, t) in tokens.iter().enumerate() {
+                if is_name(t) && !month_word[k] {
                     cur.push(t.lower.clone());
                 } else if !cur.is_empty() && conn.contains(&t.lower.as_str()) && !t.sentence_start {
                     cur.push(String::new()); // a connector: kept for acronyms, not a name part
@@ -587,6 +763,11 @@ impl Profile {
 
         let mut vocabulary: HashSet<String> =
             title.iter().chain(&body).map(|t| t.lower.clone()).collect();
+        // Stems too, so that "Vietnamese" mentions "Vietnam" and "Japanese" "Japan".
+        if matches!(lang, "en" | "id") {
+            let stems: Vec<String> = vocabulary.iter().map(|w| stem(lang, w)).collect();
+            vocabulary.extend(stems);
+        }
         // Acronyms of every part of every name ("RUU Energi Baru dan Energi Terbarukan" gives
         // "ebet", "rebet", …), so that "EBET" elsewhere names the same thing.
         for run in title_runs.iter().chain(&body_runs) {
@@ -610,9 +791,19 @@ impl Profile {
         let mut scores = BTreeSet::new();
         let mut months = BTreeSet::new();
         let mut features: HashMap<String, f64> = HashMap::new();
+        let mut moves = (false, false);
+        let mut when: HashSet<String> = HashSet::new();
+        for (k, t) in title.iter().enumerate() {
+            let next = title.get(k + 1).map(|n| n.lower.as_str());
+            match direction(lang, &t.lower, next) {
+                Some(true) => moves.0 = true,
+                Some(false) => moves.1 = true,
+                None => {}
+            }
+        }
         for (tokens, weight) in [(&body, 1.0), (&title, TITLE_WEIGHT)] {
             let mut prev: Option<&Token> = None;
-            for t in tokens.iter() {
+            for (k, t) in tokens.iter().enumerate() {
                 if t.number {
                     let (key, value) = number_key(lang, &t.lower);
                     if let Some(s) = key.strip_prefix("score:")
@@ -627,6 +818,7 @@ impl Profile {
                         && v.fract() == 0.0
                     {
                         months.insert(v as u8);
+                        when.insert(key.clone());
                     }
                     // Years say little about which event it is.
                     let is_year = value.is_some_and(|v| (1900.0..=2100.0).contains(&v));
@@ -638,6 +830,19 @@ impl Profile {
                 }
                 if let Some(m) = month_of(lang, &t.lower) {
                     months.insert(m);
+                    when.insert(stem(lang, &t.lower));
+                }
+                if lang == "vi"
+                    && prev.is_some_and(|p| p.lower == "tháng")
+                    && let Some(m) = vi_month_word(t, tokens.get(k + 1))
+                {
+                    // "tháng Mười" is "tháng 10".
+                    months.insert(m);
+                    let key = number_key(lang, &m.to_string()).0;
+                    when.insert(key.clone());
+                    features.insert(key, weight);
+                    prev = None;
+                    continue;
                 }
                 if !stop.contains(t.lower.as_str()) {
                     features.insert(stem(lang, &t.lower), weight);
@@ -658,6 +863,8 @@ impl Profile {
             vocabulary,
             scores,
             months,
+            moves,
+            when,
         }
     }
 
@@ -681,7 +888,11 @@ impl Profile {
             .filter(|run| {
                 let present = run
                     .iter()
-                    .filter(|w| other.vocabulary.contains(w.as_str()))
+                    .filter(|w| {
+                        other.vocabulary.contains(w.as_str())
+                            || (matches!(self.lang.as_str(), "en" | "id")
+                                && other.vocabulary.contains(&stem(&self.lang, w)))
+                    })
                     .count();
                 let initials: String = run.iter().filter_map(|w| w.chars().next()).collect();
                 !(present * 2 > run.len()
@@ -728,7 +939,30 @@ impl Profile {
         if !mine.is_empty() && !theirs.is_empty() {
             return Some(Veto::Names(mine.join(", "), theirs.join(", ")));
         }
+        let (up, down) = self.moves;
+        let (other_up, other_down) = other.moves;
+        if (up && !down && other_down && !other_up) || (down && !up && other_up && !other_down) {
+            return Some(Veto::Direction);
+        }
         None
+    }
+
+    /// How much of this item's headline the other item covers: the IDF-weighted share of the
+    /// headline's features that appear anywhere in `other`. Months are left out: they say when
+    /// something happened, and two releases of one month share them.
+    pub fn headline_coverage(&self, other: &Profile, idf: &mut impl FnMut(&str) -> f64) -> f64 {
+        let (mut shared, mut total) = (0.0, 0.0);
+        for (f, w) in &self.features {
+            if *w < TITLE_WEIGHT || self.when.contains(f) {
+                continue;
+            }
+            let x = idf(f);
+            total += x;
+            if other.features.contains_key(f) {
+                shared += x;
+            }
+        }
+        if total == 0.0 { 0.0 } else { shared / total }
     }
 
     /// Cosine similarity of the IDF-weighted feature vectors; `idf` gives a feature's weight.
@@ -817,6 +1051,20 @@ pub fn best_match(
     candidates: &[Candidate],
     idf: &mut impl FnMut(&str) -> f64,
 ) -> Option<(usize, f64)> {
+    matches(item, norm, published, candidates, idf)
+        .into_iter()
+        .next()
+}
+
+/// Every match among `candidates` for `item` (as [`best_match`]), best first: the store takes
+/// the first whose whole story admits the item (see [`admits`]).
+pub fn matches(
+    item: &Profile,
+    norm: f64,
+    published: i64,
+    candidates: &[Candidate],
+    idf: &mut impl FnMut(&str) -> f64,
+) -> Vec<(usize, f64)> {
     let mut rough: Vec<(f64, usize)> = Vec::new();
     for (i, c) in candidates.iter().enumerate() {
         if (c.published - published).abs() > WINDOW_SECS || c.profile.lang != item.lang {
@@ -839,14 +1087,43 @@ pub fn best_match(
     }
     rough.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     rough.truncate(RESCORE);
-    let mut best: Option<(usize, f64)> = None;
+    let mut found: Vec<(usize, f64)> = Vec::new();
     for (_, i) in rough {
-        let s = item.similarity(&candidates[i].profile, idf);
-        if s >= THRESHOLD && best.is_none_or(|(_, b)| s > b) {
-            best = Some((i, s));
+        let c = &candidates[i].profile;
+        let s = item.similarity(c, idf) * decay(candidates[i].published - published);
+        if s >= THRESHOLD && covers(item, c, idf) {
+            found.push((i, s));
         }
     }
-    best
+    found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    found
+}
+
+/// The factor by which the similarity of two items `dt` seconds apart is discounted (see
+/// [`TIME_DECAY`]).
+pub fn decay(dt: i64) -> f64 {
+    1.0 - TIME_DECAY * (dt.abs() as f64 / WINDOW_SECS as f64).min(1.0)
+}
+
+/// Whether one of the two items covers the other's headline (at least [`MIN_COVERAGE`]). The
+/// headline says what the event is; a retelling of it mentions that. Two statistics of one
+/// release ("18 million arrivals in 10 months", "exports up 14 % in ten months") share their
+/// context words (the period, the country, the office) but neither mentions the other's
+/// subject.
+pub fn covers(a: &Profile, b: &Profile, idf: &mut impl FnMut(&str) -> f64) -> bool {
+    a.headline_coverage(b, idf) >= MIN_COVERAGE || b.headline_coverage(a, idf) >= MIN_COVERAGE
+}
+
+/// Whether a story whose members are `members` admits `item`: no member states a different
+/// fact (score, month, direction; see [`Veto::is_factual`]). A story is one event, so an item
+/// that matches one member (a terse "two late goals" recap) must not join a story another
+/// member of which gives a different score; otherwise the order items arrive in would decide
+/// which look-alike events end up merged. Names are checked against the matched item only: a
+/// member naming a detail (a river, a stadium) the newcomer leaves out is common.
+pub fn admits<'a>(item: &Profile, members: impl IntoIterator<Item = &'a Profile>) -> bool {
+    members
+        .into_iter()
+        .all(|m| !item.veto(m).is_some_and(|v| v.is_factual()))
 }
 
 #[cfg(test)]
@@ -928,6 +1205,60 @@ mod tests {
             "Rapat paripurna menyetujui regulasi.",
         );
         assert_eq!(a.veto(&b), None);
+    }
+
+    #[test]
+    fn vietnamese_month_words_and_directions() {
+        // "tháng Mười" is October, the same as "tháng 10" (a feature and a month).
+        let a = Profile::new("vi", "Chỉ số giá tiêu dùng tháng Mười tăng", "");
+        let b = Profile::new("vi", "CPI tháng 10 tăng 0,35%", "");
+        let c = Profile::new("vi", "CPI tháng Mười Một dự báo giảm", "");
+        assert!(a.features.contains_key("#10") && b.features.contains_key("#10"));
+        assert!(
+            matches!(a.veto(&c), Some(Veto::Month(..))),
+            "{:?}",
+            a.veto(&c)
+        );
+        assert_eq!(a.veto(&b), None);
+        // Up vs down in the headlines; "tăng trưởng" (growth) is no movement.
+        let up = Profile::new("en", "Gold prices soar to record", "");
+        let down = Profile::new("en", "Gold prices plunge", "");
+        assert_eq!(up.veto(&down), Some(Veto::Direction));
+        let growth = Profile::new("vi", "Giá vàng và tăng trưởng", "");
+        let fall = Profile::new("vi", "Giá vàng giảm mạnh", "");
+        assert_eq!(growth.veto(&fall), None);
+        // A story admits an item only when no member states another fact.
+        let recap = Profile::new("en", "Late goals lift Vietnam past Indonesia", "");
+        let draw = Profile::new("en", "Vietnam draw 1-1 with Indonesia", "");
+        let win = Profile::new("en", "Vietnam beat Indonesia 2-0", "");
+        assert!(admits(&recap, [&draw]));
+        assert!(!admits(&win, [&recap, &draw]));
+    }
+
+    #[test]
+    fn headline_coverage_and_time() {
+        let mut idf = |_: &str| 1.0;
+        let arrivals = Profile::new(
+            "en",
+            "Vietnam welcomes 18 million foreign arrivals in October",
+            "",
+        );
+        let exports = Profile::new(
+            "en",
+            "Exports up 14 percent in October",
+            "Vietnam's exports rose, the statistics office said.",
+        );
+        let retold = Profile::new(
+            "en",
+            "Foreign arrivals hit 18 million",
+            "Vietnam received more foreign visitors.",
+        );
+        // The month says when, not what: the exports item covers none of the arrivals.
+        assert!(!covers(&arrivals, &exports, &mut idf));
+        assert!(covers(&arrivals, &retold, &mut idf));
+        assert_eq!(decay(0), 1.0);
+        assert!((decay(-WINDOW_SECS) - (1.0 - TIME_DECAY)).abs() < 1e-9);
+        assert!(decay(3600) > decay(24 * 3600));
     }
 
     #[test]

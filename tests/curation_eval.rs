@@ -1,4 +1,5 @@
-//! Measured curation: the labelled set in `tests/eval/items.jsonl` (see its README) goes
+//! Measured curation: the labelled sets `tests/eval/items.jsonl` (see its README) and the
+//! held-out `tests/eval-holdout/items.jsonl` (written before tuning, never tuned on) each go
 //! through the real pipeline — each outlet served as an Atom feed from a loopback server
 //! (per-entry `xml:lang` as the outlet declares it, right or wrong), polled into a fresh
 //! SQLite file through the library, read back with `bantin items --json` — and the decisions
@@ -27,9 +28,19 @@ use serde_json::Value;
 /// BENCHMARKS.md): the test asserts [`F1_FLOOR`], the measured worst case, so that a
 /// regression fails while the figure is printed against the target.
 const TARGET_F1: f64 = 0.95;
-const F1_FLOOR: f64 = 0.89;
+const F1_FLOOR: f64 = 0.92;
 const TARGET_LANG: f64 = 0.98;
 const TARGET_CATEGORY: f64 = 0.90;
+/// Floors on the held-out set (see `curation_generalizes_to_the_holdout_set`): the measured
+/// worst case (F1 0.921, category 91.3 %) less a small margin. Its hard negatives include
+/// look-alikes a lexical similarity cannot tell apart (a gold price record and the next
+/// day's fall whose headline names no direction; a score-less recap of one of two matches
+/// between the same teams): the measured worst is 4 merged pairs of 80, asserted as a
+/// ceiling so that a regression fails, and printed against the target of none.
+const HOLDOUT_F1_FLOOR: f64 = 0.90;
+const HOLDOUT_LANG_FLOOR: f64 = 0.98;
+const HOLDOUT_CATEGORY_FLOOR: f64 = 0.88;
+const HOLDOUT_MAX_HARD_NEGATIVE_MERGES: usize = 4;
 
 struct Labelled {
     id: String,
@@ -46,8 +57,8 @@ struct Labelled {
     hard_negative_group: Option<String>,
 }
 
-fn load() -> Vec<Labelled> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/eval/items.jsonl");
+fn load(file: &str) -> Vec<Labelled> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -303,12 +314,22 @@ async fn run_once(items: &[Labelled], order: &[usize]) -> Scores {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn curation_meets_its_targets_on_the_labelled_set() {
-    let items = load();
+/// The floors one labelled set must meet.
+struct Floors {
+    min_items: usize,
+    max_hard_negative_merges: usize,
+    f1: f64,
+    lang: f64,
+    category: f64,
+}
+
+/// Polls `file` in three orders, prints the figures as one block (the two sets' tests run in
+/// parallel), then asserts `floors`.
+async fn evaluate(file: &str, floors: Floors) {
+    let items = load(file);
     assert!(
-        items.len() >= 150,
-        "the evaluation set has {} items",
+        items.len() >= floors.min_items,
+        "{file} has {} items",
         items.len()
     );
     let feeds = {
@@ -324,23 +345,23 @@ async fn curation_meets_its_targets_on_the_labelled_set() {
     let verbose = std::env::var_os("BANTIN_EVAL_VERBOSE").is_some();
     let mut worst_f1: f64 = 1.0;
     let mut results = Vec::new();
-    println!(
-        "\ncuration evaluation: {} items, {} outlet feeds (tests/eval/items.jsonl)",
+    let mut report = format!(
+        "\ncuration evaluation: {} items, {} outlet feeds ({file})\n",
         items.len(),
         feeds
     );
-    println!(
-        "| feed order | pair precision | pair recall | pair F1 | hard-negative merges | language | language, titles ≤ 4 words | primary category | any category |"
+    report.push_str(
+        "| feed order | pair precision | pair recall | pair F1 | hard-negative merges | language | language, titles ≤ 4 words | primary category | any category |\n",
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    report.push_str("|---|---|---|---|---|---|---|---|---|\n");
     for (name, order) in [
         ("by name", &forward),
         ("reversed", &backward),
         ("interleaved", &interleaved),
     ] {
         let s = run_once(&items, order).await;
-        println!(
-            "| {name} | {:.3} | {:.3} | **{:.3}** ({} pairs) | {} | {:.1} % ({}/{}) | {:.1} % ({}/{}) | {:.1} % ({}/{}) | {:.1} % ({}/{}) |",
+        report.push_str(&format!(
+            "| {name} | {:.3} | {:.3} | **{:.3}** ({} pairs) | {} | {:.1} % ({}/{}) | {:.1} % ({}/{}) | {:.1} % ({}/{}) | {:.1} % ({}/{}) |\n",
             s.precision,
             s.recall,
             s.f1,
@@ -358,38 +379,82 @@ async fn curation_meets_its_targets_on_the_labelled_set() {
             100.0 * ratio(s.any),
             s.any.0,
             s.any.1,
-        );
+        ));
         if verbose {
             for m in &s.mistakes {
-                println!("    {m}");
+                report.push_str(&format!("    {m}\n"));
             }
         }
         worst_f1 = worst_f1.min(s.f1);
         results.push((name, s));
     }
-    println!(
-        "worst pair F1 over the orders: {worst_f1:.3} (issue target {TARGET_F1}{})",
+    report.push_str(&format!(
+        "worst pair F1 over the orders: {worst_f1:.3} (issue target {TARGET_F1}{}; asserted floor {})\n",
         if worst_f1 >= TARGET_F1 {
             ", met"
         } else {
             ", NOT met"
-        }
-    );
+        },
+        floors.f1
+    ));
+    println!("{report}");
     for (name, s) in &results {
-        assert_eq!(s.hard_negative_merges, 0, "hard negatives merged ({name})");
         assert!(
-            s.f1 >= F1_FLOOR,
-            "pair F1 {:.3} fell below the measured floor {F1_FLOOR} ({name})",
-            s.f1
-        );
-        assert!(ratio(s.lang) >= TARGET_LANG, "language accuracy ({name})");
-        assert!(
-            ratio(s.lang_short) >= TARGET_LANG,
-            "language accuracy on short titles ({name})"
+            s.hard_negative_merges <= floors.max_hard_negative_merges,
+            "{} hard-negative pairs merged, at most {} allowed ({file}, {name})",
+            s.hard_negative_merges,
+            floors.max_hard_negative_merges
         );
         assert!(
-            ratio(s.primary) >= TARGET_CATEGORY,
-            "primary category accuracy ({name})"
+            s.f1 >= floors.f1,
+            "pair F1 {:.3} fell below the floor {} ({file}, {name})",
+            s.f1,
+            floors.f1
+        );
+        assert!(
+            ratio(s.lang) >= floors.lang,
+            "language accuracy ({file}, {name})"
+        );
+        assert!(
+            ratio(s.lang_short) >= floors.lang,
+            "language accuracy on short titles ({file}, {name})"
+        );
+        assert!(
+            ratio(s.primary) >= floors.category,
+            "primary category accuracy ({file}, {name})"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curation_meets_its_targets_on_the_labelled_set() {
+    evaluate(
+        "tests/eval/items.jsonl",
+        Floors {
+            min_items: 150,
+            max_hard_negative_merges: 0,
+            f1: F1_FLOOR,
+            lang: TARGET_LANG,
+            category: TARGET_CATEGORY,
+        },
+    )
+    .await;
+}
+
+/// The held-out set (`tests/eval-holdout`, written before the similarity was tuned and never
+/// tuned on): checks that the rules generalize. Its floors are the measured worst case less a
+/// margin, not the issue's targets (see [`HOLDOUT_F1_FLOOR`]).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curation_generalizes_to_the_holdout_set() {
+    evaluate(
+        "tests/eval-holdout/items.jsonl",
+        Floors {
+            min_items: 120,
+            max_hard_negative_merges: HOLDOUT_MAX_HARD_NEGATIVE_MERGES,
+            f1: HOLDOUT_F1_FLOOR,
+            lang: HOLDOUT_LANG_FLOOR,
+            category: HOLDOUT_CATEGORY_FLOOR,
+        },
+    )
+    .await;
 }

@@ -224,3 +224,106 @@ async fn one_item_per_story_with_the_other_outlets_credited() {
     assert!(both.contains("joined by rule url"), "{both}");
     assert!(both.contains("similarity"), "{both}");
 }
+
+/// An item whose text changes on a later poll (an outlet replaces a placeholder headline and
+/// summary with the real story, then re-purposes the entry) has its story decided again: it
+/// joins the story it now tells, and leaves it when it no longer tells it, while the other
+/// outlet's item keeps its own story throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_updated_item_is_clustered_again() {
+    let server = FixtureServer::start().await;
+    let flood = (
+        "Lũ lụt ở Quảng Trị, hơn 3.000 nhà bị ngập",
+        "https://a.example/lu-quang-tri.html",
+        "Mưa lớn kéo dài khiến nước sông Kiến Giang dâng cao, nhiều xã ở Quảng Trị bị chia cắt, hơn 1.200 hộ dân phải sơ tán.",
+        "Tue, 03 Nov 2026 06:40:00 +0700",
+    );
+    let gold = (
+        "Giá vàng tăng mạnh",
+        "https://a.example/gia-vang.html",
+        "Giá vàng miếng tăng thêm 1,5 triệu đồng mỗi lượng trong phiên sáng.",
+        "Tue, 03 Nov 2026 09:20:00 +0700",
+    );
+    server.set(
+        "/a.rss",
+        Served::feed(
+            "application/rss+xml",
+            rss("Báo A", "https://a.example/", &[flood, gold]),
+        ),
+    );
+    let b_link = "https://b.example/tin-nong.html";
+    let b_date = "Tue, 03 Nov 2026 08:00:00 +0700";
+    let serve_b = |title: &str, summary: &str| {
+        server.set(
+            "/b.rss",
+            Served::feed(
+                "application/rss+xml",
+                rss(
+                    "Báo B",
+                    "https://b.example/",
+                    &[(title, b_link, summary, b_date)],
+                ),
+            ),
+        );
+    };
+    serve_b(
+        "Tin nóng sáng 3/11",
+        "Bài viết đang được cập nhật, mời bạn đọc quay lại sau.",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), &server.url("/a.rss"), &server.url("/b.rss"));
+    let story_of = |items: &[serde_json::Value], link: &str| {
+        items
+            .iter()
+            .find(|v| v["link"].as_str().unwrap() == link)
+            .unwrap_or_else(|| panic!("no item {link}"))["story"]
+            .clone()
+    };
+
+    common::poll(&config).await;
+    let items = common::items_json(&config).await;
+    assert_eq!(items.len(), 3);
+    let flood_story = story_of(&items, flood.1);
+    assert_ne!(
+        story_of(&items, b_link),
+        flood_story,
+        "a placeholder is no story yet"
+    );
+
+    // The placeholder becomes a retelling of the flood: same entry, now the same story.
+    serve_b(
+        "Quảng Trị: hơn 3.000 ngôi nhà bị ngập, 1.200 hộ dân phải sơ tán",
+        "Nước sông Kiến Giang lên nhanh, nhiều xã phía nam tỉnh Quảng Trị bị chia cắt do mưa lớn.",
+    );
+    common::poll(&config).await;
+    let items = common::items_json(&config).await;
+    assert_eq!(items.len(), 3, "an update, not a new item");
+    assert_eq!(
+        story_of(&items, b_link),
+        flood_story,
+        "the update joins the story"
+    );
+    assert_eq!(story_of(&items, flood.1), flood_story);
+    assert_ne!(story_of(&items, gold.1), flood_story);
+
+    // Re-purposed to another event: it leaves, and the flood item keeps its story.
+    serve_b(
+        "Khánh thành cầu Tứ Liên bắc qua sông Hồng",
+        "Cây cầu dài 4,5 km nối quận Tây Hồ với huyện Đông Anh chính thức thông xe.",
+    );
+    common::poll(&config).await;
+    let items = common::items_json(&config).await;
+    assert_eq!(items.len(), 3);
+    assert_ne!(
+        story_of(&items, b_link),
+        flood_story,
+        "the update leaves the story"
+    );
+    assert_eq!(story_of(&items, flood.1), flood_story);
+    let mut out = Vec::new();
+    bantin::commands::explain(&config, flood.1, &mut out)
+        .await
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("1 item(s) from 1 outlet(s)"), "{text}");
+}
