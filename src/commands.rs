@@ -543,12 +543,23 @@ pub async fn explain(config: &Config, key: &str, out: &mut impl Write) -> Result
         )?,
         story::Rule::Text => writeln!(
             out,
-            "  joined by rule text: similarity {:.3} (threshold {}) to item {}",
+            "  joined by rule text: similarity {:.3} after the time discount (threshold {}) to item {}",
             record.story_score,
             story::THRESHOLD,
             record.story_match.map_or("-".into(), |m| m.to_string())
         )?,
     }
+    writeln!(
+        out,
+        "  checks: within {} h; similarity × time discount (up to −{:.0} % at {} h) ≥ {}; \
+         headline coverage ≥ {:.0} % one way; no veto with the matched item; no story-level \
+         veto (a score, month or direction that another member contradicts)",
+        story::WINDOW_SECS / 3600,
+        100.0 * story::TIME_DECAY,
+        story::DECAY_SECS / 3600,
+        story::THRESHOLD,
+        100.0 * story::MIN_COVERAGE,
+    )?;
     // Similarity of this item to every other member, with today's document frequencies.
     let lang_code = item.lang.clone().unwrap_or_else(|| "und".into());
     let text_of = |r: &Option<String>| r.clone().unwrap_or_default();
@@ -586,10 +597,39 @@ pub async fn explain(config: &Config, key: &str, out: &mut impl Write) -> Result
             None => "this item".to_string(),
             Some((_, p)) => {
                 let sim = profile.similarity(p, &mut idf);
+                let dt = (m.published - item.published).num_seconds();
+                let discounted = sim * story::decay(dt);
+                let coverage = (
+                    profile.headline_coverage(p, &mut idf),
+                    p.headline_coverage(&profile, &mut idf),
+                );
+                let mut d = format!(
+                    "similarity {sim:.3}, time discount ×{:.2} ({:.1} h apart{}) = {discounted:.3}; \
+                     headline coverage {:.0} % / {:.0} % (one needs {:.0} %{})",
+                    story::decay(dt),
+                    dt.abs() as f64 / 3600.0,
+                    if dt.abs() > story::WINDOW_SECS {
+                        ", outside the window"
+                    } else {
+                        ""
+                    },
+                    100.0 * coverage.0,
+                    100.0 * coverage.1,
+                    100.0 * story::MIN_COVERAGE,
+                    if story::covers(&profile, p, &mut idf) {
+                        ", met"
+                    } else {
+                        ", not met"
+                    },
+                );
                 match profile.veto(p) {
-                    Some(v) => format!("similarity {sim:.3}, but vetoed: {v}"),
-                    None => format!("similarity {sim:.3}"),
+                    Some(v) if v.is_factual() => {
+                        d.push_str(&format!("; story-level veto: {v}"));
+                    }
+                    Some(v) => d.push_str(&format!("; vetoed: {v}")),
+                    None => {}
                 }
+                d
             }
         };
         writeln!(

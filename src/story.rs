@@ -20,7 +20,8 @@
 //! **Vetoes** keep look-alike events apart even when their words overlap:
 //! different match scores (`2-1` vs `1-1`), different months (`tháng 10`, `tháng Mười` vs
 //! `tháng 11`, October vs November), one headline saying up and the other down (a record
-//! gold price vs the next day's fall), and different names in the headlines (each headline
+//! gold price vs the next day's fall; a headline naming no movement reports its summary's),
+//! and different names in the headlines (each headline
 //! names a place, team or company that the other item never mentions: floods in Quảng Trị vs
 //! Quảng Ngãi). Scores, months and directions are facts of the event, so they are checked
 //! against every member of the story an item would join; names only against the matched
@@ -34,18 +35,23 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use unicode_normalization::UnicodeNormalization;
 
-/// Items further apart than this (by publication time) are never the same story.
-pub const WINDOW_SECS: i64 = 48 * 3600;
+/// Items further apart than this (by publication time) are never the same story: the reports
+/// of one event come within a day and a half of it, while the same teams' next match or the
+/// next day's price move come later (a score-less recap of the first match must not reach the
+/// second).
+pub const WINDOW_SECS: i64 = 36 * 3600;
 /// Minimum similarity for the text rule.
 pub const THRESHOLD: f64 = 0.10;
 /// Minimum headline coverage (see [`Profile::headline_coverage`]): one of the two items must
 /// mention at least this share (IDF-weighted) of the other's headline.
 pub const MIN_COVERAGE: f64 = 0.25;
 /// The similarity of two items is discounted by this share of their distance in time over
-/// [`WINDOW_SECS`] (×0.7 at 48 h, ×0.85 at 24 h): one event's reports come within hours of
+/// [`DECAY_SECS`] (×0.85 at 24 h, ×0.775 at the 36 h window's edge): one event's reports come within hours of
 /// each other, while look-alike events (weekly price changes, a return match) come days apart,
 /// and an item that fits two stories joins the nearer one.
 pub const TIME_DECAY: f64 = 0.3;
+/// The distance in time over which [`TIME_DECAY`] is reached in full.
+pub const DECAY_SECS: i64 = 48 * 3600;
 /// Headline words count this much more than summary words.
 pub const TITLE_WEIGHT: f64 = 1.5;
 // Headline features are told from summary ones by their weight (headline coverage).
@@ -693,7 +699,8 @@ pub struct Profile {
     /// Match scores as (low, high).
     scores: BTreeSet<(u32, u32)>,
     months: BTreeSet<u8>,
-    /// Movements the headline reports: (something went up, something went down).
+    /// Movements the headline reports (or, when it names none, its summary): (something went
+    /// up, something went down).
     moves: (bool, bool),
     /// Features that say when (month names, `tháng 10`), not what: left out of the headline
     /// coverage.
@@ -791,14 +798,26 @@ impl Profile {
         let mut scores = BTreeSet::new();
         let mut months = BTreeSet::new();
         let mut features: HashMap<String, f64> = HashMap::new();
-        let mut moves = (false, false);
         let mut when: HashSet<String> = HashSet::new();
-        for (k, t) in title.iter().enumerate() {
-            let next = title.get(k + 1).map(|n| n.lower.as_str());
-            match direction(lang, &t.lower, next) {
-                Some(true) => moves.0 = true,
-                Some(false) => moves.1 = true,
-                None => {}
+        let movements = |tokens: &[Token]| {
+            let mut moves = (false, false);
+            for (k, t) in tokens.iter().enumerate() {
+                let next = tokens.get(k + 1).map(|n| n.lower.as_str());
+                match direction(lang, &t.lower, next) {
+                    Some(true) => moves.0 = true,
+                    Some(false) => moves.1 = true,
+                    None => {}
+                }
+            }
+            moves
+        };
+        let mut moves = movements(&title);
+        // A headline that names no movement ("gold hits a record") reports the one its
+        // summary states, when the summary states only one.
+        if moves == (false, false) {
+            let told = movements(&body);
+            if told.0 != told.1 {
+                moves = told;
             }
         }
         for (tokens, weight) in [(&body, 1.0), (&title, TITLE_WEIGHT)] {
@@ -1102,7 +1121,7 @@ pub fn matches(
 /// The factor by which the similarity of two items `dt` seconds apart is discounted (see
 /// [`TIME_DECAY`]).
 pub fn decay(dt: i64) -> f64 {
-    1.0 - TIME_DECAY * (dt.abs() as f64 / WINDOW_SECS as f64).min(1.0)
+    1.0 - TIME_DECAY * (dt.abs() as f64 / DECAY_SECS as f64).min(1.0)
 }
 
 /// Whether one of the two items covers the other's headline (at least [`MIN_COVERAGE`]). The
@@ -1224,6 +1243,16 @@ mod tests {
         let up = Profile::new("en", "Gold prices soar to record", "");
         let down = Profile::new("en", "Gold prices plunge", "");
         assert_eq!(up.veto(&down), Some(Veto::Direction));
+        // A headline with no direction reports its summary's (when it states only one).
+        let record = Profile::new(
+            "vi",
+            "Giá vàng miếng lập đỉnh mới",
+            "Sáng nay, giá vàng miếng tăng thêm 1,8 triệu đồng mỗi lượng.",
+        );
+        let turn = Profile::new("vi", "Giá vàng quay đầu giảm mạnh", "");
+        assert_eq!(record.veto(&turn), Some(Veto::Direction));
+        let mixed = Profile::new("vi", "Giá vàng biến động", "Sáng tăng, chiều giảm.");
+        assert_eq!(mixed.veto(&turn), None);
         let growth = Profile::new("vi", "Giá vàng và tăng trưởng", "");
         let fall = Profile::new("vi", "Giá vàng giảm mạnh", "");
         assert_eq!(growth.veto(&fall), None);
@@ -1256,8 +1285,23 @@ mod tests {
         // The month says when, not what: the exports item covers none of the arrivals.
         assert!(!covers(&arrivals, &exports, &mut idf));
         assert!(covers(&arrivals, &retold, &mut idf));
+        // Reports of one event come within the window; the same teams' next match, two days
+        // later, is out of it however similar.
+        let first = Profile::new("en", "Late goals sink Indonesia against Vietnam", "");
+        let next = Profile::new("en", "Late goal rescues Indonesia against Vietnam", "");
+        let norm = |p: &Profile| p.features.values().map(|w| w * w).sum::<f64>().sqrt();
+        let at = |published: i64| Candidate {
+            id: 1,
+            story: 1,
+            published,
+            profile: next.clone(),
+            norm: norm(&next),
+        };
+        let mut found = |dt: i64| matches(&first, norm(&first), 0, &[at(dt)], &mut idf).len();
+        assert_eq!(found(30 * 3600), 1);
+        assert_eq!(found(39 * 3600), 0);
         assert_eq!(decay(0), 1.0);
-        assert!((decay(-WINDOW_SECS) - (1.0 - TIME_DECAY)).abs() < 1e-9);
+        assert!((decay(-DECAY_SECS) - (1.0 - TIME_DECAY)).abs() < 1e-9);
         assert!(decay(3600) > decay(24 * 3600));
     }
 

@@ -197,6 +197,10 @@ async fn one_item_per_story_with_the_other_outlets_credited() {
     assert!(text.contains("categories: current-events"), "{text}");
     assert!(text.contains("keyword \"lũ lụt\" in the title"), "{text}");
     assert!(text.contains("3 item(s) from 2 outlet(s)"), "{text}");
+    // The checks of a story decision, and their values against each other member.
+    assert!(text.contains("no story-level veto"), "{text}");
+    assert!(text.contains("time discount ×"), "{text}");
+    assert!(text.contains("headline coverage"), "{text}");
     let ngai = items
         .iter()
         .find(|v| v["title"].as_str().unwrap().contains("Quảng Ngãi"))
