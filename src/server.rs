@@ -143,8 +143,10 @@ async fn feed(
     State(s): State<AppState>,
     Path(path): Path<String>,
     Query(q): Query<PageQuery>,
-    headers: HeaderMap,
+    // The request itself rather than a `HeaderMap` extractor, which copies every header.
+    request: axum::extract::Request,
 ) -> Response {
+    let headers = request.headers();
     let snapshot = s.cache.snapshot();
     let page = match q.page.as_deref().map(str::parse::<u32>) {
         None => 1,
@@ -170,7 +172,7 @@ async fn feed(
     };
     match doc {
         Some(doc) => {
-            let resp = respond(&doc, &headers, s.max_age());
+            let resp = respond(&doc, headers, s.max_age());
             s.metrics.output_request(resp.status().as_u16());
             resp
         }
@@ -251,11 +253,11 @@ fn negotiate(headers: &HeaderMap) -> Encoding {
     }
 }
 
-fn etag(doc: &Rendered, enc: Encoding) -> String {
+fn etag(doc: &Rendered, enc: Encoding) -> &bytes::Bytes {
     match enc {
-        Encoding::Identity => format!("\"{}\"", doc.digest),
-        Encoding::Gzip => format!("\"{}-gz\"", doc.digest),
-        Encoding::Brotli => format!("\"{}-br\"", doc.digest),
+        Encoding::Identity => &doc.etags[0],
+        Encoding::Gzip => &doc.etags[1],
+        Encoding::Brotli => &doc.etags[2],
     }
 }
 
@@ -284,25 +286,22 @@ fn not_modified(doc: &Rendered, headers: &HeaderMap) -> bool {
 
 fn respond(doc: &Rendered, headers: &HeaderMap, max_age: Duration) -> Response {
     let enc = negotiate(headers);
-    let mut h = HeaderMap::new();
-    let set = |h: &mut HeaderMap, k: header::HeaderName, v: String| {
-        if let Ok(v) = HeaderValue::from_str(&v) {
+    let mut h = HeaderMap::with_capacity(8);
+    let set = |h: &mut HeaderMap, k: header::HeaderName, v: bytes::Bytes| {
+        if let Ok(v) = HeaderValue::from_maybe_shared(v) {
             h.insert(k, v);
         }
     };
-    set(&mut h, header::ETAG, etag(doc, enc));
+    set(&mut h, header::ETAG, etag(doc, enc).clone());
     set(
         &mut h,
         header::LAST_MODIFIED,
-        httpdate::fmt_http_date(
-            std::time::UNIX_EPOCH
-                + Duration::from_secs(doc.last_modified.timestamp().max(0) as u64),
-        ),
+        doc.last_modified_http.clone(),
     );
     set(
         &mut h,
         header::CACHE_CONTROL,
-        format!("public, max-age={}", max_age.as_secs()),
+        format!("public, max-age={}", max_age.as_secs()).into(),
     );
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     h.insert(

@@ -29,6 +29,10 @@ pub struct Rendered {
     pub br: bytes::Bytes,
     /// Hex digest of `body`; the strong ETag is derived from it per encoding.
     pub digest: String,
+    /// The validators as sent, made once rather than per request: the quoted ETag of the
+    /// identity, gzip and brotli forms, and `last_modified` as an HTTP date.
+    pub etags: [bytes::Bytes; 3],
+    pub last_modified_http: bytes::Bytes,
     /// The newest item's date (the render time for documents without items).
     pub last_modified: DateTime<Utc>,
 }
@@ -71,8 +75,20 @@ impl Rendered {
         // Kept for as long as the document is current: without the spare capacity that
         // building them left (up to half of each buffer).
         let exact = |v: Vec<u8>| bytes::Bytes::from(v.into_boxed_slice());
+        let etags = [
+            format!("\"{digest}\""),
+            format!("\"{digest}-gz\""),
+            format!("\"{digest}-br\""),
+        ]
+        .map(bytes::Bytes::from);
+        let last_modified_http = bytes::Bytes::from(httpdate::fmt_http_date(
+            std::time::UNIX_EPOCH
+                + std::time::Duration::from_secs(last_modified.timestamp().max(0) as u64),
+        ));
         Rendered {
             content_type,
+            etags,
+            last_modified_http,
             gzip: exact(gzip),
             br: exact(br),
             digest,
