@@ -256,3 +256,99 @@ async fn sigkill_at_random_points_loses_and_duplicates_nothing() {
         }
     }
 }
+
+/// A reader on its own connection (another process, such as `bantin run` serving while
+/// `bantin poll` writes) never sees part of a fetch: each feed's items appear all at once, and
+/// an update of every item of a feed is seen entirely or not at all.
+#[test]
+fn readers_never_see_a_half_written_fetch() {
+    use bantin::model::Item;
+    use bantin::store::{FetchRecord, ItemQuery, Store};
+    use chrono::Utc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    const FEEDS: usize = 12;
+    const ITEMS: usize = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("isolation.db");
+    let writer = Store::open(&path).unwrap();
+    let reader = Store::open(&path).unwrap();
+    let item = |feed: usize, i: usize, round: usize| Item {
+        key: format!("f{feed}-{i}"),
+        guid: Some(format!("f{feed}-{i}")),
+        link: Some(format!("http://example.test/{feed}/{i}")),
+        title: format!("round {round} feed {feed} item {i}"),
+        summary: None,
+        summary_text: String::new(),
+        content: None,
+        author: None,
+        source_categories: vec![],
+        image: None,
+        enclosure: None,
+        published: Some(Utc::now()),
+        updated: None,
+        declared_lang: None,
+        lang: Some("en".into()),
+        categories: vec![],
+    };
+    let done = Arc::new(AtomicBool::new(false));
+    let reads = std::thread::spawn({
+        let done = done.clone();
+        move || {
+            let mut observations = 0;
+            while !done.load(Ordering::SeqCst) {
+                for status in reader.feed_statuses().unwrap() {
+                    assert!(
+                        status.item_count == 0 || status.item_count == ITEMS as i64,
+                        "{} had {} of {ITEMS} items",
+                        status.name,
+                        status.item_count
+                    );
+                }
+                let items = reader
+                    .query_items(&ItemQuery {
+                        limit: FEEDS * ITEMS,
+                        ..Default::default()
+                    })
+                    .unwrap();
+                let mut rounds: HashMap<String, std::collections::HashSet<String>> = HashMap::new();
+                for i in items {
+                    let round = i.title.split(' ').nth(1).unwrap_or_default().to_string();
+                    rounds.entry(i.feed).or_default().insert(round);
+                }
+                for (feed, seen) in rounds {
+                    assert_eq!(seen.len(), 1, "{feed}: items of rounds {seen:?} at once");
+                }
+                observations += 1;
+            }
+            observations
+        }
+    });
+    let record = FetchRecord {
+        status: "200".into(),
+        ..Default::default()
+    };
+    for round in 0..3 {
+        for feed in 0..FEEDS {
+            let items: Vec<Item> = (0..ITEMS).map(|i| item(feed, i, round)).collect();
+            let counts = writer
+                .apply_fetch(
+                    &format!("feed{feed}"),
+                    &record,
+                    &Default::default(),
+                    &items,
+                    Utc::now(),
+                )
+                .unwrap();
+            let expected = if round == 0 { (ITEMS, 0) } else { (0, ITEMS) };
+            assert_eq!((counts.new, counts.updated), expected);
+        }
+    }
+    done.store(true, Ordering::SeqCst);
+    let observations = reads.join().expect("the reader saw a half-written fetch");
+    assert!(observations > 0);
+    eprintln!(
+        "{observations} consistent reads during {} fetches",
+        3 * FEEDS
+    );
+}
