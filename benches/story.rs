@@ -65,20 +65,12 @@ fn item(key: String, title: String, summary: String, published: DateTime<Utc>) -
     Item {
         link: Some(format!("https://bench.example/{key}.html")),
         key,
-        guid: None,
         title,
         summary_text: summary.clone(),
         summary: Some(summary),
-        content: None,
-        author: None,
-        source_categories: vec![],
-        image: None,
-        enclosure: None,
         published: Some(published),
-        updated: None,
-        declared_lang: None,
         lang: Some("vi".into()),
-        categories: vec![],
+        ..Item::default()
     }
 }
 

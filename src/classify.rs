@@ -449,21 +449,11 @@ url = "http://a.example/rss"
     fn item(title: &str, summary: &str, declared: Option<&str>) -> Item {
         Item {
             key: "k".into(),
-            guid: None,
-            link: None,
             title: title.into(),
             summary: Some(summary.into()).filter(|s: &String| !s.is_empty()),
             summary_text: plain_text(summary),
-            content: None,
-            author: None,
-            source_categories: vec![],
-            image: None,
-            enclosure: None,
-            published: None,
-            updated: None,
             declared_lang: declared.map(str::to_string),
-            lang: None,
-            categories: vec![],
+            ..Item::default()
         }
     }
 

@@ -15,7 +15,7 @@ pub struct Enclosure {
 }
 
 /// One normalized entry of a source feed, ready to be classified and stored.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Item {
     /// Identity within its feed (see `dedup::item_key`); stable across polls.
     pub key: String,

@@ -275,21 +275,11 @@ fn readers_never_see_a_half_written_fetch() {
     let reader = Store::open(&path).unwrap();
     let item = |feed: usize, i: usize, round: usize| Item {
         key: format!("f{feed}-{i}"),
-        guid: Some(format!("f{feed}-{i}")),
         link: Some(format!("http://example.test/{feed}/{i}")),
         title: format!("round {round} feed {feed} item {i}"),
-        summary: None,
-        summary_text: String::new(),
-        content: None,
-        author: None,
-        source_categories: vec![],
-        image: None,
-        enclosure: None,
         published: Some(Utc::now()),
-        updated: None,
-        declared_lang: None,
         lang: Some("en".into()),
-        categories: vec![],
+        ..Item::default()
     };
     let done = Arc::new(AtomicBool::new(false));
     let reads = std::thread::spawn({

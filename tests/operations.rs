@@ -628,18 +628,9 @@ fn item(key: &str, published: chrono::DateTime<chrono::Utc>) -> bantin::model::I
         guid: Some(key.into()),
         link: Some(format!("http://example.test/{key}")),
         title: format!("Tin {key}"),
-        summary: None,
-        summary_text: String::new(),
-        content: None,
-        author: None,
-        source_categories: vec![],
-        image: None,
-        enclosure: None,
         published: Some(published),
-        updated: None,
-        declared_lang: None,
         lang: Some("vi".into()),
-        categories: vec![],
+        ..Default::default()
     }
 }
 
