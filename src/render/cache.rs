@@ -27,7 +27,7 @@ pub struct Rendered {
     pub content_type: &'static str,
     pub gzip: bytes::Bytes,
     pub br: bytes::Bytes,
-    /// Hex digest of `body`; the strong ETag is derived from it per encoding.
+    /// Hex digest of the document's bytes; the strong ETag is derived from it per encoding.
     pub digest: String,
     /// The validators as sent, made once rather than per request: the quoted ETag of the
     /// identity, gzip and brotli forms, and `last_modified` as an HTTP date.
@@ -46,9 +46,13 @@ impl Rendered {
     /// The document's bytes, uncompressed (inflated from the gzip form on each call).
     pub fn body(&self) -> bytes::Bytes {
         let mut out = Vec::new();
-        // Our own gzip of our own bytes, in memory: it cannot fail short of a bug.
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&self.gzip[..]), &mut out)
-            .expect("a cached document's gzip form inflates");
+        // Our own gzip of our own bytes, in memory: failing is a bug, reported rather than
+        // taking the request's task down.
+        if let Err(e) =
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&self.gzip[..]), &mut out)
+        {
+            tracing::error!("a cached document's gzip form does not inflate: {e}");
+        }
         out.into()
     }
 
