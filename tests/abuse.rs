@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -41,24 +40,11 @@ fn start() -> Server {
         "base_url = \"http://news.test\"\nheader_timeout = \"1s\"",
     );
     std::fs::write(&path, text).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bantin"))
-        .arg("--config")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bantin"));
+    cmd.arg("--config")
         .arg(&path)
-        .args(["run", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.strip_prefix("bantin: serving on http://") {
-                let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
-            }
-        }
-    });
-    let addr = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+        .args(["run", "--listen", "127.0.0.1:0"]);
+    let (child, addr, _log) = common::spawn_run(cmd);
     Server {
         child,
         addr,

@@ -309,3 +309,32 @@ pub fn validate_feed(file: &Path) -> Option<String> {
     );
     Some(text)
 }
+
+/// Spawns `cmd` (a `bantin run --listen 127.0.0.1:0`), waits for the address it prints, and
+/// keeps its stderr lines: for tests that need the real binary (signals, exit status, memory).
+pub fn spawn_run(
+    mut cmd: std::process::Command,
+) -> (std::process::Child, String, Arc<Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let lines = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("bantin: serving on http://") {
+                let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
+            }
+            lines.lock().unwrap().push(line);
+        }
+    });
+    let addr = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the daemon prints its address");
+    (child, addr, log)
+}
