@@ -11,6 +11,9 @@
 //! ```
 //! `--large` is 1,000 feeds; `--write` replaces this section of BENCHMARKS.md; `--emit` only
 //! writes the feed files and a feeds.toml reading them from disk (for benches/serve.sh).
+//! `--first-poll-only` stops after the first poll (for `perf record`);
+//! `LOADGEN_CONCURRENCY=N` sets `[poll] concurrency` and `per_host` (default 8) to compare
+//! memory against polls under way.
 
 mod synth;
 
