@@ -292,8 +292,8 @@ impl Store {
         conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL;")
             .map_err(open_err)?;
         // The checkpoint thread keeps the WAL short; the writer's own threshold is only a
-        // backstop (8192 pages, 32 MiB) for when that thread falls behind. `journal_size_limit` gives
-        // the file's space back after a burst.
+        // backstop (8192 pages, 32 MiB) for when that thread falls behind.
+        // `journal_size_limit` gives the file's space back after a burst.
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
