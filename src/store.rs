@@ -395,7 +395,7 @@ impl Store {
         // taken, so that other polls' writes go on meanwhile (building them inside was 14 %
         // of a first poll's CPU, all of it on the one writer). Unchanged items need none.
 
-        let changed = self.changed_items(feed, items)?;
+        let (hashes, changed) = self.changed_items(feed, items)?;
 
         clusterer.prepare(items.iter().filter(|i| changed.contains(i.key.as_str())));
 
@@ -433,8 +433,8 @@ impl Store {
             ],
         )?;
         let mut counts = UpsertCounts::default();
-        for item in items {
-            match upsert_item(&tx, feed_id, item, now, &mut clusterer)? {
+        for (item, hash) in items.iter().zip(hashes) {
+            match upsert_item(&tx, feed_id, item, hash, now, &mut clusterer)? {
                 Upserted::New => counts.new += 1,
                 Upserted::Updated => counts.updated += 1,
                 Upserted::Unchanged => counts.unchanged += 1,
@@ -452,28 +452,32 @@ impl Store {
         Ok(counts)
     }
 
-    /// Keys of `items` that are not stored with the same content (new or changed): a read
-    /// outside any write transaction, so only a hint (the transaction decides again).
+    /// The content hash of each of `items`, and the keys of those not stored with the same
+    /// content (new or changed): a read outside any write transaction, so only a hint (the
+    /// transaction decides again).
     fn changed_items<'i>(
         &self,
         feed: &str,
         items: &'i [Item],
-    ) -> Result<std::collections::HashSet<&'i str>, StoreError> {
+    ) -> Result<(Vec<String>, std::collections::HashSet<&'i str>), StoreError> {
         let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
         let mut stmt = conn.prepare_cached(
             "SELECT i.content_hash FROM items i JOIN feeds f ON f.id = i.feed_id
              WHERE f.name = ?1 AND i.key = ?2",
         )?;
         let mut changed = std::collections::HashSet::new();
+        let mut hashes = Vec::with_capacity(items.len());
         for item in items {
             let stored: Option<String> = stmt
                 .query_row(params![feed, item.key], |r| r.get(0))
                 .optional()?;
-            if stored.as_deref() != Some(content_hash(item).as_str()) {
+            let hash = content_hash(item);
+            if stored.as_deref() != Some(hash.as_str()) {
                 changed.insert(item.key.as_str());
             }
+            hashes.push(hash);
         }
-        Ok(changed)
+        Ok((hashes, changed))
     }
 
     /// Records a fetch that changed nothing (304, identical body).
@@ -809,10 +813,10 @@ fn upsert_item(
     tx: &Transaction,
     feed_id: i64,
     item: &Item,
+    hash: String,
     now: DateTime<Utc>,
     clusterer: &mut Clusterer,
 ) -> Result<Upserted, StoreError> {
-    let hash = content_hash(item);
     let existing: Option<(i64, String, i64)> = tx
         .prepare_cached(
             "SELECT id, content_hash, published FROM items WHERE feed_id = ?1 AND key = ?2",
