@@ -208,6 +208,29 @@ impl Classifier {
         }
     }
 
+    /// A digest of the rules: items classified under other rules are classified again
+    /// (see `normalize::KnownEntries`).
+    pub fn fingerprint(&self) -> String {
+        let mut h = blake3::Hasher::new();
+        let mut rules: Vec<String> = self
+            .labels
+            .iter()
+            .map(|(label, id)| format!("label\0{label}\0{id}"))
+            .chain(
+                self.keywords
+                    .iter()
+                    .map(|(lang, _, id, k)| format!("keyword\0{lang}\0{id}\0{k}")),
+            )
+            .chain(self.languages.iter().map(|l| format!("lang\0{l}")))
+            .collect();
+        rules.sort_unstable();
+        for r in rules {
+            h.update(r.as_bytes());
+            h.update(b"\n");
+        }
+        h.finalize().to_hex()[..32].to_string()
+    }
+
     /// Sets `item.lang` and `item.categories`.
     pub fn classify(&self, feed: &FeedConfig, meta: &FeedMeta, item: &mut Item) {
         item.lang = self.language(feed, meta, item).lang;

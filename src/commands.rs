@@ -421,6 +421,7 @@ pub async fn explain(config: &Config, key: &str, out: &mut impl Write) -> Result
         declared_lang: record.declared_lang.clone(),
         lang: None,
         categories: vec![],
+        source_hash: None,
     };
     let classifier = Classifier::new(config);
     let dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());

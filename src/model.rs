@@ -45,6 +45,10 @@ pub struct Item {
     pub lang: Option<String>,
     /// Category ids decided by `classify`, primary first.
     pub categories: Vec<String>,
+    /// Fingerprint of the raw entry and of everything else its normalization and
+    /// classification read (see `normalize::entry_fingerprint`). Stored, so that the next
+    /// poll skips an entry it has already turned into this item.
+    pub source_hash: Option<String>,
 }
 
 /// What a source feed says about itself.
@@ -73,8 +77,12 @@ pub struct FeedHints {
 #[derive(Debug, Clone, Default)]
 pub struct ParsedFeed {
     pub meta: FeedMeta,
+    /// The entries normalized: new, changed, or all of them without earlier knowledge.
     pub items: Vec<Item>,
     pub hints: FeedHints,
+    /// Entries left out of `items` because they are stored already, unchanged (see
+    /// `normalize::KnownEntries`).
+    pub unchanged: usize,
 }
 
 /// An item as stored, joined with the name and links of the feed it came from.

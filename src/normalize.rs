@@ -48,12 +48,39 @@ pub const MAX_ITEMS_PER_FEED: usize = 5000;
 /// At most this many source categories are kept per item.
 const MAX_CATEGORIES: usize = 32;
 
+/// Bump when the same entry would normalize or classify differently: stored fingerprints
+/// then stop matching, and every entry is normalized again on its next poll.
+const NORMALIZE_REVISION: &str = "1";
+
+/// What an earlier poll of the same feed stored: the fingerprints of its entries and the
+/// key of the item each became. An entry whose fingerprint is here is left out of
+/// normalization (sanitizing and classifying it again would give the stored item back):
+/// on a typical re-poll only the few new entries of a document cost anything.
+#[derive(Debug, Default)]
+pub struct KnownEntries {
+    /// Everything outside the document that decides its items (the feed's configuration,
+    /// the classification rules); see [`entry_fingerprint`].
+    pub salt: String,
+    /// fingerprint → item key.
+    pub keys: std::collections::HashMap<String, String>,
+}
+
 /// Normalizes one fetched document. `doc_url` is where it was read from (the base for
 /// relative URLs); `content_type` is the HTTP header, if any.
 pub fn normalize(
     bytes: &[u8],
     content_type: Option<&str>,
     doc_url: &Url,
+) -> Result<ParsedFeed, NormalizeError> {
+    normalize_with(bytes, content_type, doc_url, &KnownEntries::default())
+}
+
+/// [`normalize`], leaving out the entries `known` says are stored unchanged.
+pub fn normalize_with(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    doc_url: &Url,
+    known: &KnownEntries,
 ) -> Result<ParsedFeed, NormalizeError> {
     let decoded = charset::decode(bytes, content_type)?;
     let trimmed = decoded.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
@@ -112,22 +139,93 @@ pub fn normalize(
         site_link,
         lang: feed.language.as_deref().and_then(normalize_lang),
     };
-    let items = feed
+    let mut fresh: Vec<Item> = Vec::new();
+    // Known entries, kept aside with their stored key until it is clear that leaving them
+    // out changes nothing (below).
+    let mut aside: Vec<(usize, feed_rs::model::Entry, Option<Url>, String)> = Vec::new();
+    let mut order: Vec<usize> = Vec::new();
+    for (i, e) in feed
         .entries
         .into_iter()
         .take(MAX_ITEMS_PER_FEED)
         .enumerate()
-        .map(|(i, e)| {
-            // The entry's own xml:base chain (already absolute) beats the document's.
-            let entry_base = item_bases.get(i).cloned().flatten();
-            normalize_entry(e, entry_base.as_ref().or(base.as_ref()))
-        })
-        .collect();
+    {
+        // The entry's own xml:base chain (already absolute) beats the document's.
+        let entry_base = item_bases
+            .get(i)
+            .cloned()
+            .flatten()
+            .or_else(|| base.clone());
+        let fingerprint = entry_fingerprint(&known.salt, &meta, entry_base.as_ref(), &e);
+        match fingerprint.as_ref().and_then(|f| known.keys.get(f)) {
+            Some(key) => aside.push((i, e, entry_base, key.clone())),
+            None => {
+                let mut item = normalize_entry(e, entry_base.as_ref());
+                item.source_hash = fingerprint;
+                fresh.push(item);
+                order.push(i);
+            }
+        }
+    }
+    // Leaving the known entries out must not change the keys the others get: it does not
+    // when every key is distinct and no stored key carries a collision suffix (then
+    // `distinct_keys` renames nothing). Otherwise the whole document is normalized.
+    let mut keys = std::collections::HashSet::new();
+    let separable = aside
+        .iter()
+        .all(|(.., key)| !key.contains('#') && keys.insert(key.as_str()))
+        && fresh.iter().all(|item| keys.insert(item.key.as_str()));
+    let unchanged = if separable {
+        aside.len()
+    } else {
+        let mut all: Vec<(usize, Item)> = order.into_iter().zip(fresh).collect();
+        for (i, e, entry_base, _) in aside {
+            let fingerprint = entry_fingerprint(&known.salt, &meta, entry_base.as_ref(), &e);
+            let mut item = normalize_entry(e, entry_base.as_ref());
+            item.source_hash = fingerprint;
+            all.push((i, item));
+        }
+        all.sort_by_key(|(i, _)| *i);
+        fresh = all.into_iter().map(|(_, item)| item).collect();
+        0
+    };
     Ok(ParsedFeed {
         meta,
-        items: distinct_keys(items),
+        items: distinct_keys(fresh),
         hints,
+        unchanged,
     })
+}
+
+/// A digest of an entry as parsed (every field feed-rs read, serialized), of what else its
+/// normalization reads (the base URL, the channel's metadata) and of `salt` (what its
+/// classification reads). Equal fingerprints give equal items. `None` if the entry cannot
+/// be serialized (it always can): such an entry is always normalized.
+pub fn entry_fingerprint(
+    salt: &str,
+    meta: &FeedMeta,
+    base: Option<&Url>,
+    entry: &feed_rs::model::Entry,
+) -> Option<String> {
+    let mut h = blake3::Hasher::new();
+    for part in [
+        NORMALIZE_REVISION,
+        env!("CARGO_PKG_VERSION"),
+        salt,
+        base.map_or("", Url::as_str),
+        meta.title.as_deref().unwrap_or(""),
+        meta.site_link.as_deref().unwrap_or(""),
+        meta.lang.as_deref().unwrap_or(""),
+    ] {
+        h.update(part.as_bytes());
+        h.update(b"\0");
+    }
+    // serde_json writes in fragments of a few bytes; blake3 wants them in blocks.
+    let mut buffered = std::io::BufWriter::with_capacity(8192, &mut h);
+    serde_json::to_writer(&mut buffered, entry).ok()?;
+    std::io::Write::flush(&mut buffered).ok()?;
+    drop(buffered);
+    Some(h.finalize().to_hex()[..32].to_string())
 }
 
 fn has_feed_root(xml: &str) -> bool {
@@ -256,6 +354,7 @@ fn normalize_entry(e: feed_rs::model::Entry, feed_base: Option<&Url>) -> Item {
         declared_lang: e.language.as_deref().and_then(normalize_lang),
         lang: None,
         categories: Vec::new(),
+        source_hash: None,
     }
 }
 
@@ -362,6 +461,8 @@ fn distinct_keys(items: Vec<Item>) -> Vec<Item> {
             let repeat = earlier.iter().any(|&i| {
                 let mut kept = out[i].clone();
                 kept.key = original_key.clone();
+                // Two spellings of one entry are a repeat too.
+                kept.source_hash = item.source_hash.clone();
                 kept == item
             });
             if repeat {
@@ -387,6 +488,83 @@ mod tests {
 
     fn url() -> Url {
         Url::parse("https://news.example/rss/home.rss").unwrap()
+    }
+
+    fn rss(items: &[(&str, &str, &str)]) -> String {
+        let body: String = items
+            .iter()
+            .map(|(guid, title, text)| {
+                format!(
+                    "<item><guid>{guid}</guid><title>{title}</title><link>/{guid}.html</link>\
+                     <description><![CDATA[<p>{text}</p>]]></description></item>"
+                )
+            })
+            .collect();
+        format!("<rss version=\"2.0\"><channel><title>T</title>{body}</channel></rss>")
+    }
+
+    fn known(from: &ParsedFeed, salt: &str) -> KnownEntries {
+        KnownEntries {
+            salt: salt.to_string(),
+            keys: from
+                .items
+                .iter()
+                .map(|i| (i.source_hash.clone().unwrap(), i.key.clone()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn known_entries_are_left_out_and_the_rest_is_as_without_them() {
+        let first = rss(&[("a", "One", "x"), ("b", "Two", "y"), ("c", "Three", "z")]);
+        let first = normalize(first.as_bytes(), None, &url()).unwrap();
+        assert!(first.items.iter().all(|i| i.source_hash.is_some()));
+        // b changed, d is new, a and c are as stored.
+        let second = rss(&[
+            ("d", "Four", "w"),
+            ("a", "One", "x"),
+            ("b", "Two!", "y"),
+            ("c", "Three", "z"),
+        ]);
+        let full = normalize(second.as_bytes(), None, &url()).unwrap();
+        let skipped = normalize_with(second.as_bytes(), None, &url(), &known(&first, "")).unwrap();
+        assert_eq!(skipped.unchanged, 2);
+        let keys: Vec<&str> = skipped.items.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["g:d", "g:b"]);
+        let expected: Vec<&Item> = full
+            .items
+            .iter()
+            .filter(|i| i.key != "g:a" && i.key != "g:c")
+            .collect();
+        assert_eq!(skipped.items.iter().collect::<Vec<_>>(), expected);
+
+        // Another salt (other rules, another `lang`): nothing is known.
+        let other =
+            normalize_with(second.as_bytes(), None, &url(), &known(&first, "rules")).unwrap();
+        assert_eq!((other.unchanged, other.items.len()), (0, 4));
+        // Another channel language changes what classification reads: nothing is known.
+        let relabelled = second.replace(
+            "<title>T</title>",
+            "<title>T</title><language>en</language>",
+        );
+        let relabelled =
+            normalize_with(relabelled.as_bytes(), None, &url(), &known(&first, "")).unwrap();
+        assert_eq!(relabelled.unchanged, 0);
+    }
+
+    #[test]
+    fn a_key_collision_with_a_known_entry_normalizes_the_whole_document() {
+        let first = rss(&[("a", "One", "x")]);
+        let first = normalize(first.as_bytes(), None, &url()).unwrap();
+        // A new entry reuses a's guid: `distinct_keys` renames the later of the two, which
+        // needs both; leaving a out would give the new one a's key.
+        let second = rss(&[("a", "Other", "q"), ("a", "One", "x")]);
+        let full = normalize(second.as_bytes(), None, &url()).unwrap();
+        let skipped = normalize_with(second.as_bytes(), None, &url(), &known(&first, "")).unwrap();
+        assert_eq!(skipped.unchanged, 0);
+        assert_eq!(skipped.items, full.items);
+        assert_eq!(full.items.len(), 2);
+        assert_ne!(full.items[0].key, full.items[1].key);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use url::Url;
 use crate::config::{Config, FeedConfig, FeedSource};
 use crate::fetch::{Conditional, FetchError, Fetched, Fetcher};
 use crate::model::{FeedStatus, FetchOutcome, UpsertCounts};
-use crate::normalize::normalize;
+use crate::normalize::{KnownEntries, normalize_with};
 use crate::store::{FetchRecord, Store, StoreError};
 
 /// Normalizing, classifying and storing a document is CPU-bound: at most one per core (and
@@ -31,14 +31,18 @@ pub struct Ingest {
     pub store: Store,
     pub fetcher: Fetcher,
     pub classifier: Arc<Classifier>,
+    /// `classifier.fingerprint()`, computed once.
+    rules: Arc<str>,
 }
 
 impl Ingest {
     pub fn new(config: &Config, store: Store) -> Result<Ingest, crate::fetch::FetchError> {
+        let classifier = Classifier::new(config);
         Ok(Ingest {
             store,
             fetcher: Fetcher::new(&config.poll)?,
-            classifier: Arc::new(Classifier::new(config)),
+            rules: classifier.fingerprint().into(),
+            classifier: Arc::new(classifier),
         })
     }
 }
@@ -298,6 +302,9 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
         ..FetchRecord::default()
     };
     let store2 = store.clone();
+    // What classification reads besides the document: the rules, the feed's `lang` and
+    // default `categories`.
+    let salt = format!("{}\0{:?}\0{:?}", ingest.rules, feed.lang, feed.categories);
     let cpu = CPU_SLOTS
         .acquire()
         .await
@@ -307,7 +314,16 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
         // Held while the store is written too: releasing it before the write let parsed
         // documents queue for the store (+8 MiB peak in loadgen) for no gain in time.
         let _cpu = cpu;
-        let parsed = normalize(&doc.bytes, doc.content_type.as_deref(), &doc.final_url);
+        let known = KnownEntries {
+            salt,
+            keys: store.known_entries(&name)?,
+        };
+        let parsed = normalize_with(
+            &doc.bytes,
+            doc.content_type.as_deref(),
+            &doc.final_url,
+            &known,
+        );
         match parsed {
             Err(e) => {
                 store.record_error(
@@ -324,8 +340,9 @@ pub async fn poll_feed(ingest: &Ingest, feed: &FeedConfig) -> Result<FeedReport,
                     classifier.classify(&feed_cfg, &parsed.meta, item);
                 }
                 record.hints = parsed.hints;
-                let counts =
+                let mut counts =
                     store.apply_fetch(&name, &record, &parsed.meta, &parsed.items, Utc::now())?;
+                counts.unchanged += parsed.unchanged;
                 Ok(Ok(counts))
             }
         }

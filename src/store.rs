@@ -149,6 +149,11 @@ INSERT INTO story_terms_v4 (term, day, item_id) SELECT term, day, item_id FROM s
 DROP TABLE story_terms;
 ALTER TABLE story_terms_v4 RENAME TO story_terms;
 "#,
+    // Performance (issue 7): the fingerprint of the entry each item was normalized from,
+    // so that a re-poll skips entries it already has (see `normalize::KnownEntries`).
+    r#"
+ALTER TABLE items ADD COLUMN source_hash TEXT;
+"#,
 ];
 
 /// A handle to the database. Cheap to clone; calls block, so async code runs them on a
@@ -307,8 +312,13 @@ impl Store {
             let c = Connection::open(path).map_err(open_err)?;
             c.busy_timeout(std::time::Duration::from_secs(10))
                 .map_err(open_err)?;
-            c.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;")
-                .map_err(open_err)?;
+            // Small page caches: the reader does point lookups, the checkpointer copies
+            // pages through the OS (the writer's 2 MiB default is where caching pays).
+            c.execute_batch(
+                "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;
+                 PRAGMA cache_size = -256;",
+            )
+            .map_err(open_err)?;
             Ok(c)
         };
         Ok(Store {
@@ -478,6 +488,18 @@ impl Store {
             hashes.push(hash);
         }
         Ok((hashes, changed))
+    }
+
+    /// The fingerprints of `feed`'s stored items and their keys (see
+    /// `normalize::KnownEntries`), read before a poll normalizes its document.
+    pub fn known_entries(&self, feed: &str) -> Result<HashMap<String, String>, StoreError> {
+        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let mut stmt = conn.prepare_cached(
+            "SELECT i.source_hash, i.key FROM items i JOIN feeds f ON f.id = i.feed_id
+             WHERE f.name = ?1 AND i.source_hash IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([feed], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Records a fetch that changed nothing (304, identical body).
@@ -817,23 +839,30 @@ fn upsert_item(
     now: DateTime<Utc>,
     clusterer: &mut Clusterer,
 ) -> Result<Upserted, StoreError> {
-    let existing: Option<(i64, String, i64)> = tx
+    let existing: Option<(i64, String, i64, Option<String>)> = tx
         .prepare_cached(
-            "SELECT id, content_hash, published FROM items WHERE feed_id = ?1 AND key = ?2",
+            "SELECT id, content_hash, published, source_hash FROM items
+             WHERE feed_id = ?1 AND key = ?2",
         )?
         .query_row(params![feed_id, item.key], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
         .optional()?;
-    if let Some((_, old_hash, _)) = &existing
+    if let Some((id, old_hash, _, old_source)) = &existing
         && *old_hash == hash
     {
+        // The same item from a differently written entry (or stored before fingerprints):
+        // the fingerprint is recorded so that the next poll skips the entry.
+        if item.source_hash.is_some() && *old_source != item.source_hash {
+            tx.prepare_cached("UPDATE items SET source_hash = ?2 WHERE id = ?1")?
+                .execute(params![id, item.source_hash])?;
+        }
         return Ok(Upserted::Unchanged);
     }
     // An item without a date keeps the first time we saw it, so it never jumps to the top.
     let published = match (item.published, &existing) {
         (Some(p), _) => ts(p),
-        (None, Some((_, _, old))) => *old,
+        (None, Some((_, _, old, _))) => *old,
         (None, None) => ts(now),
     };
     let updated = item.updated.map(ts).unwrap_or(published).max(published);
@@ -860,9 +889,9 @@ fn upsert_item(
                    source_categories, image, enclosure, lang, categories, own_categories,
                    published, updated, first_seen, sort_at, content_hash, declared_lang,
                    story, story_rule, story_score, story_match, canonical_url, story_text,
-                   story_norm)
+                   story_norm, source_hash)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14,
-                   ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
+                   ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
             )?
             .execute(params![
                 id,
@@ -891,7 +920,8 @@ fn upsert_item(
                 story.matched,
                 story.canonical,
                 story.text,
-                story.norm
+                story.norm,
+                item.source_hash
             ])?;
             insert_categories(tx, id, &item.categories)?;
             // A new story's only member needs no vote.
@@ -900,7 +930,7 @@ fn upsert_item(
             }
             return Ok(Upserted::New);
         }
-        Some((id, _, _)) => id,
+        Some((id, ..)) => id,
     };
     // An update whose clustered text changed leaves its story and is assigned again.
     let withdrawn = clusterer.withdraw(tx, item_id, item)?;
@@ -908,7 +938,7 @@ fn upsert_item(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6,
            author = ?7, source_categories = ?8, image = ?9, enclosure = ?10, lang = ?11,
            categories = ?12, own_categories = ?12, published = ?13, updated = ?14,
-           sort_at = ?15, content_hash = ?16, declared_lang = ?17
+           sort_at = ?15, content_hash = ?16, declared_lang = ?17, source_hash = ?18
          WHERE id = ?1",
     )?
     .execute(params![
@@ -928,7 +958,8 @@ fn upsert_item(
         updated,
         sort_at,
         hash,
-        item.declared_lang
+        item.declared_lang,
+        item.source_hash
     ])?;
     tx.prepare_cached("UPDATE items SET updated = ?2 WHERE id = ?1 AND ?3")?
         .execute(params![

@@ -219,6 +219,54 @@ async fn changed_item_updates_in_place_and_identical_body_stores_nothing() {
     assert_eq!(items[0]["guid"], "c", "newest first");
 }
 
+/// A re-poll leaves out the entries it stored before (it recognizes them by fingerprint),
+/// unless what classifies them changed: here the feed's default categories.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn re_poll_skips_stored_entries_until_the_feed_config_changes() {
+    let server = FixtureServer::start().await;
+    let doc = |n: usize| {
+        let items = [
+            ("a", "Tin thứ nhất", "Fri, 20 Nov 2026 08:00:00 +0700"),
+            ("b", "Tin thứ hai", "Fri, 20 Nov 2026 09:00:00 +0700"),
+            ("c", "Tin thứ ba", "Fri, 20 Nov 2026 10:00:00 +0700"),
+            ("d", "Tin thứ tư", "Fri, 20 Nov 2026 11:00:00 +0700"),
+        ];
+        Served::feed("application/rss+xml", rss_doc(&items[..n]))
+    };
+    server.set("/f.rss", doc(2));
+    let dir = tempfile::tempdir().unwrap();
+    let mut entry = FeedEntry {
+        name: "Báo Thử".into(),
+        url: server.url("/f.rss"),
+        lang: Some("vi".into()),
+        categories: vec![],
+    };
+    let config = Config::load(&write_config(dir.path(), &[entry.clone()], "")).unwrap();
+    assert_eq!(
+        poll(&config).await[0],
+        "Báo Thử: 2 new, 0 updated, 0 unchanged"
+    );
+    server.set("/f.rss", doc(3));
+    assert_eq!(
+        poll(&config).await[0],
+        "Báo Thử: 1 new, 0 updated, 2 unchanged"
+    );
+
+    // The feed now files its items under travel: the stored ones are classified again.
+    entry.categories = vec!["travel".into()];
+    let config = Config::load(&write_config(dir.path(), &[entry], "")).unwrap();
+    server.set("/f.rss", doc(4));
+    assert_eq!(
+        poll(&config).await[0],
+        "Báo Thử: 1 new, 3 updated, 0 unchanged"
+    );
+    let items = items_json(&config).await;
+    assert_eq!(items.len(), 4);
+    for item in &items {
+        assert_eq!(item["categories"][0], "travel", "{item}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_feeds_are_recorded_and_never_lose_data() {
     let server = FixtureServer::start().await;

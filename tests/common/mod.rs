@@ -127,6 +127,7 @@ impl FixtureServer {
 }
 
 /// A `[[feed]]` entry for a generated config.
+#[derive(Clone)]
 pub struct FeedEntry {
     pub name: String,
     pub url: String,
