@@ -1825,4 +1825,54 @@ mod tests {
             .unwrap();
         assert_eq!(left, 0);
     }
+
+    /// The WAL is copied into the database file by the checkpoint thread, not by the commit
+    /// of the poll that crosses a threshold (the writer's own is far above this test's
+    /// writes).
+    #[test]
+    fn the_checkpoint_thread_copies_the_wal_into_the_database_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = Store::open(&path).unwrap();
+        store
+            .sync_feeds([("a", "http://a.example/".to_string())])
+            .unwrap();
+        let now = Utc::now();
+        let items: Vec<Item> = (0..200)
+            .map(|i| {
+                let mut item = news(
+                    &i.to_string(),
+                    &format!("Headline number {i}"),
+                    "Body.",
+                    now,
+                );
+                item.content = Some("<p>words</p>".repeat(100));
+                item
+            })
+            .collect();
+        let size = || std::fs::metadata(&path).unwrap().len();
+        let before = size();
+        store
+            .apply_fetch(
+                "a",
+                &FetchRecord::default(),
+                &FeedMeta::default(),
+                &items,
+                now,
+            )
+            .unwrap();
+        let wal = std::fs::metadata(path.with_extension("db-wal"))
+            .unwrap()
+            .len();
+        assert!(wal > 256 * 1024, "the fetch went to the WAL ({wal} B)");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while size() < before + 256 * 1024 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(
+            size() >= before + 256 * 1024,
+            "database file {} B after the checkpoints (was {before} B)",
+            size()
+        );
+    }
 }
