@@ -181,6 +181,13 @@ struct Checkpointer {
     stop: std::sync::mpsc::Sender<()>,
 }
 
+/// Locks one of the store's mutexes. A panic while holding it leaves SQLite consistent
+/// (transactions roll back on drop) and the df cache marked stale (see
+/// [`Store::apply_fetch`]), so a poisoned lock is safe to reuse.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// See [`Store::story_df`].
 #[derive(Default)]
 struct DfCache {
@@ -335,9 +342,11 @@ impl Store {
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
-        // A panic while holding the lock leaves SQLite itself consistent (transactions roll
-        // back on drop), so a poisoned lock is safe to reuse.
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.conn)
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        lock(&self.reader)
     }
 
     /// Makes sure every configured feed has a row, and records its configured URL.
@@ -414,7 +423,7 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let feed_id = feed_id(&tx, feed)?;
         // The document frequencies of earlier polls, unless another process wrote since.
-        let mut df_cache = self.story_df.lock().unwrap_or_else(|e| e.into_inner());
+        let mut df_cache = lock(&self.story_df);
         let version: i64 = tx.query_row("PRAGMA data_version", [], |r| r.get(0))?;
         if df_cache.data_version == Some(version) {
             clusterer.df = std::mem::take(&mut df_cache.df);
@@ -470,7 +479,7 @@ impl Store {
         feed: &str,
         items: &'i [Item],
     ) -> Result<(Vec<String>, std::collections::HashSet<&'i str>), StoreError> {
-        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT i.content_hash FROM items i JOIN feeds f ON f.id = i.feed_id
              WHERE f.name = ?1 AND i.key = ?2",
@@ -493,7 +502,7 @@ impl Store {
     /// The fingerprints of `feed`'s stored items and their keys (see
     /// `normalize::KnownEntries`), read before a poll normalizes its document.
     pub fn known_entries(&self, feed: &str) -> Result<HashMap<String, String>, StoreError> {
-        let conn = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT i.source_hash, i.key FROM items i JOIN feeds f ON f.id = i.feed_id
              WHERE f.name = ?1 AND i.source_hash IS NOT NULL",
@@ -1874,5 +1883,57 @@ mod tests {
             "database file {} B after the checkpoints (was {before} B)",
             size()
         );
+    }
+
+    /// Another process writing the same database makes the writer drop its cached document
+    /// frequencies (`PRAGMA data_version`): the cache still equals `story_df` afterwards.
+    #[test]
+    fn the_df_cache_is_dropped_when_another_process_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let feeds = || {
+            [
+                ("a", "http://a.example/".to_string()),
+                ("b", "http://b.example/".to_string()),
+            ]
+        };
+        let ours = Store::open(&path).unwrap();
+        ours.sync_feeds(feeds()).unwrap();
+        let theirs = Store::open(&path).unwrap();
+        let now = Utc::now();
+        let meta = FeedMeta::default();
+        let record = FetchRecord::default();
+        let item = |key: &str| {
+            news(
+                key,
+                "Typhoon Kajiki nears Ha Tinh",
+                "Ha Tinh evacuates.",
+                now,
+            )
+        };
+        ours.apply_fetch("a", &record, &meta, &[item("1")], now)
+            .unwrap();
+        theirs
+            .apply_fetch("b", &record, &meta, &[item("2"), item("3")], now)
+            .unwrap();
+        ours.apply_fetch("a", &record, &meta, &[item("4")], now)
+            .unwrap();
+        let table: HashMap<i64, i64> = ours
+            .conn()
+            .prepare("SELECT term, df FROM story_df")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let cached = ours.story_df.lock().unwrap();
+        assert!(!cached.df.is_empty());
+        for (term, df) in &cached.df {
+            assert_eq!(
+                table.get(term).copied().unwrap_or(0),
+                *df as i64,
+                "term {term}"
+            );
+        }
     }
 }
