@@ -139,11 +139,16 @@ pub fn normalize_with(
         site_link,
         lang: feed.language.as_deref().and_then(normalize_lang),
     };
-    let mut fresh: Vec<Item> = Vec::new();
-    // Known entries, kept aside with their stored key until it is clear that leaving them
-    // out changes nothing (below).
-    let mut aside: Vec<(usize, feed_rs::model::Entry, Option<Url>, String)> = Vec::new();
-    let mut order: Vec<usize> = Vec::new();
+    // The entries normalized, with their place in the document.
+    let mut fresh: Vec<(usize, Item)> = Vec::new();
+    // Known entries (place, entry, base, fingerprint, stored key), kept aside until it is
+    // clear that leaving them out changes nothing (below).
+    type Known = (usize, feed_rs::model::Entry, Option<Url>, String, String);
+    let mut aside: Vec<Known> = Vec::new();
+    let normalize_one = |e, base: Option<Url>, fingerprint| Item {
+        source_hash: fingerprint,
+        ..normalize_entry(e, base.as_ref())
+    };
     for (i, e) in feed
         .entries
         .into_iter()
@@ -157,14 +162,12 @@ pub fn normalize_with(
             .flatten()
             .or_else(|| base.clone());
         let fingerprint = entry_fingerprint(&known.salt, &meta, entry_base.as_ref(), &e);
-        match fingerprint.as_ref().and_then(|f| known.keys.get(f)) {
-            Some(key) => aside.push((i, e, entry_base, key.clone())),
-            None => {
-                let mut item = normalize_entry(e, entry_base.as_ref());
-                item.source_hash = fingerprint;
-                fresh.push(item);
-                order.push(i);
-            }
+        match fingerprint
+            .as_ref()
+            .and_then(|f| Some((f, known.keys.get(f)?)))
+        {
+            Some((f, key)) => aside.push((i, e, entry_base, f.clone(), key.clone())),
+            None => fresh.push((i, normalize_one(e, entry_base, fingerprint))),
         }
     }
     // Leaving the known entries out must not change the keys the others get: it does not
@@ -174,21 +177,17 @@ pub fn normalize_with(
     let separable = aside
         .iter()
         .all(|(.., key)| !key.contains('#') && keys.insert(key.as_str()))
-        && fresh.iter().all(|item| keys.insert(item.key.as_str()));
+        && fresh.iter().all(|(_, item)| keys.insert(item.key.as_str()));
     let unchanged = if separable {
         aside.len()
     } else {
-        let mut all: Vec<(usize, Item)> = order.into_iter().zip(fresh).collect();
-        for (i, e, entry_base, _) in aside {
-            let fingerprint = entry_fingerprint(&known.salt, &meta, entry_base.as_ref(), &e);
-            let mut item = normalize_entry(e, entry_base.as_ref());
-            item.source_hash = fingerprint;
-            all.push((i, item));
+        for (i, e, entry_base, fingerprint, _) in aside {
+            fresh.push((i, normalize_one(e, entry_base, Some(fingerprint))));
         }
-        all.sort_by_key(|(i, _)| *i);
-        fresh = all.into_iter().map(|(_, item)| item).collect();
+        fresh.sort_by_key(|(i, _)| *i);
         0
     };
+    let fresh = fresh.into_iter().map(|(_, item)| item).collect();
     Ok(ParsedFeed {
         meta,
         items: distinct_keys(fresh),
