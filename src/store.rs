@@ -1385,34 +1385,47 @@ impl Clusterer {
             }
 
             // The best match whose whole story admits the item (no member states another
-            // fact).
-            let mut best: Option<(usize, f64)> = None;
+            // fact) gives the item its story (merged with the story of its URL match, if
+            // any). A further story that the item also matches is merged into that one only
+            // when names alone kept the two apart and the item reconciles them (see
+            // `bridges`): a report naming both the river and the province joins the outlet
+            // that named the river to the one that named the province. Stories kept apart
+            // for lack of similarity stay apart (the month's inflation and its trade figures
+            // are both matched by a report on the whole release).
+            let mut joined: Vec<i64> = Vec::new();
+            let mut joined_members: Vec<Profile> = Vec::new();
+            let mut text_matched = false;
+            if let Some((url_story, ..)) = decision {
+                joined.push(url_story);
+                joined_members.extend(story_profiles(tx, url_story)?);
+            }
             let mut refused: Vec<i64> = Vec::new();
             for (i, score) in found {
-                let st = candidates[i].story;
-                if refused.contains(&st) {
+                let c = &candidates[i];
+                if refused.contains(&c.story) || joined.contains(&c.story) {
                     continue;
                 }
-                if story::admits(&profile, &story_profiles(tx, st)?) {
-                    best = Some((i, score));
-                    break;
+                let members = story_profiles(tx, c.story)?;
+                if !story::admits(&profile, &members)
+                    || (text_matched && !bridges(&profile, &joined_members, &members))
+                {
+                    refused.push(c.story);
+                    continue;
                 }
-                refused.push(st);
-            }
-            if let Some((i, score)) = best {
-                let c = &candidates[i];
                 match decision {
                     None => decision = Some((c.story, Rule::Text, score, Some(c.id))),
-                    Some((url_story, ..)) if url_story != c.story => {
-                        let (keep, gone) = (url_story.min(c.story), url_story.max(c.story));
+                    Some((into, ..)) => {
+                        let (keep, gone) = (into.min(c.story), into.max(c.story));
                         tx.prepare_cached("UPDATE items SET story = ?1 WHERE story = ?2")?
                             .execute(params![keep, gone])?;
                         if let Some(d) = decision.as_mut() {
                             d.0 = keep;
                         }
                     }
-                    Some(_) => {}
                 }
+                text_matched = true;
+                joined.push(c.story);
+                joined_members.extend(members);
             }
         }
         let (story, rule, score, matched) = decision.unwrap_or((id, Rule::New, 0.0, None));
@@ -1462,6 +1475,24 @@ impl Assigned {
         ])?;
         Ok(())
     }
+}
+
+/// Whether `item`, which matches members of two stories, joins them into one: no member of
+/// one contradicts a member of the other, and a names veto that `item` reconciles
+/// ([`Profile::names_reconciled_by`]) kept at least one pair of them apart, and only such
+/// vetoes did.
+fn bridges(item: &Profile, story: &[Profile], other: &[Profile]) -> bool {
+    let mut reconciled = false;
+    for a in story {
+        for b in other {
+            match a.veto(b) {
+                None => {}
+                Some(story::Veto::Names(..)) if a.names_reconciled_by(b, item) => reconciled = true,
+                Some(_) => return false,
+            }
+        }
+    }
+    reconciled
 }
 
 /// The profiles of the stored members of `story` (stories are small: one item per outlet at

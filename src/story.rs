@@ -23,9 +23,12 @@
 //! gold price vs the next day's fall; a headline naming no movement reports its summary's),
 //! and different names in the headlines (each headline
 //! names a place, team or company that the other item never mentions: floods in Quảng Trị vs
-//! Quảng Ngãi). Scores, months and directions are facts of the event, so they are checked
+//! Quảng Ngãi), and different kinds of event in the headlines (a flood vs an earthquake; see
+//! `kind`). Scores, months, directions and kinds are facts of the event, so they are checked
 //! against every member of the story an item would join; names only against the matched
-//! item (one outlet names the river, another the province).
+//! item (one outlet names the river, another the province). When a names veto is all that
+//! keeps two stories apart and a new item names both sides' names
+//! ([`Profile::names_reconciled_by`]), the store joins the two stories.
 //!
 //! Candidates come from an inverted index of the items' words keyed by language and day (the
 //! store's `story_terms`), so assigning an item costs what the items of its ±2 days share with
@@ -34,6 +37,8 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use unicode_normalization::UnicodeNormalization;
+
+mod kind;
 
 /// Items further apart than this (by publication time) are never the same story: the reports
 /// of one event come within a day and a half of it, while the same teams' next match or the
@@ -114,6 +119,9 @@ pub enum Veto {
     Month(String, String),
     /// Each headline names something the other item never mentions.
     Names(String, String),
+    /// Each headline names a kind of event (a flood, an earthquake, inflation) that the other
+    /// item never mentions.
+    Kind(String, String),
     /// One headline says something went up, the other that it went down.
     Direction,
 }
@@ -132,6 +140,7 @@ impl std::fmt::Display for Veto {
             Veto::Score(a, b) => write!(f, "different scores ({a} vs {b})"),
             Veto::Month(a, b) => write!(f, "different months ({a} vs {b})"),
             Veto::Names(a, b) => write!(f, "different names in the headlines ({a} vs {b})"),
+            Veto::Kind(a, b) => write!(f, "different kinds of event ({a} vs {b})"),
             Veto::Direction => write!(f, "one headline says up, the other down"),
         }
     }
@@ -296,6 +305,9 @@ struct Token {
     lower: String,
     /// First token of a sentence (its capital letter says nothing).
     sentence_start: bool,
+    /// First token after punctuation (a comma, a dash between spaces, brackets…): no phrase
+    /// spans the break.
+    clause_start: bool,
     number: bool,
 }
 
@@ -320,6 +332,7 @@ fn tokenize(text: &str) -> Vec<Token> {
     let mut out = Vec::new();
     let mut i = 0;
     let mut sentence_start = true;
+    let mut clause_start = true;
     while i < chars.len() {
         let c = chars[i];
         if c.is_ascii_digit() {
@@ -352,9 +365,11 @@ fn tokenize(text: &str) -> Vec<Token> {
                 lower: text.clone(),
                 text,
                 sentence_start,
+                clause_start,
                 number: true,
             });
             sentence_start = false;
+            clause_start = false;
         } else if c.is_alphabetic() {
             let start = i;
             while i < chars.len()
@@ -372,13 +387,24 @@ fn tokenize(text: &str) -> Vec<Token> {
                     text,
                     lower,
                     sentence_start,
+                    clause_start,
                     number: false,
                 });
                 sentence_start = false;
+                clause_start = false;
             }
         } else {
             if matches!(c, '.' | ':' | '!' | '?' | '\n' | '|') {
                 sentence_start = true;
+            }
+            // A hyphen or apostrophe inside a word ("Gol-gol", "Hanoi's") joins; spaces do
+            // not break a clause; anything else does.
+            let inside_word = matches!(c, '-' | '\'' | '’')
+                && i > 0
+                && chars[i - 1].is_alphanumeric()
+                && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+            if !c.is_whitespace() && !inside_word {
+                clause_start = true;
             }
             i += 1;
         }
@@ -731,6 +757,10 @@ pub struct Profile {
     /// Features that say when (month names, `tháng 10`), not what: left out of the headline
     /// coverage.
     when: HashSet<String>,
+    /// Kinds of event the headline names (see `kind`).
+    headline_kinds: BTreeSet<kind::Kind>,
+    /// Kinds of event the headline or the summary names.
+    kinds: BTreeSet<kind::Kind>,
 }
 
 impl Profile {
@@ -815,9 +845,27 @@ impl Profile {
                 }
             }
         }
+        // An acronym before or after a name is the kind of office, body or company that the
+        // name is ("BPBD Semarang", "PT Pertamina", "DKI Jakarta"): the name alone says
+        // which one, and outlets leave the acronym out.
+        let acronyms: HashSet<&str> = title
+            .iter()
+            .filter(|t| t.all_caps())
+            .map(|t| t.lower.as_str())
+            .collect();
         let headline_names: Vec<Vec<String>> = title_runs
             .into_iter()
-            .map(|r| r.into_iter().filter(|w| !w.is_empty()).collect::<Vec<_>>())
+            .map(|r| {
+                let words: Vec<String> = r.into_iter().filter(|w| !w.is_empty()).collect();
+                if words.iter().all(|w| acronyms.contains(w.as_str())) {
+                    words
+                } else {
+                    words
+                        .into_iter()
+                        .filter(|w| !acronyms.contains(w.as_str()))
+                        .collect()
+                }
+            })
             .filter(|r: &Vec<String>| !r.is_empty() && !r.iter().all(|w| stop.contains(w.as_str())))
             .collect();
 
@@ -892,6 +940,7 @@ impl Profile {
                 if !stop.contains(t.lower.as_str()) {
                     features.insert(stem(lang, &t.lower), weight);
                     if lang == "vi"
+                        && !t.clause_start
                         && let Some(p) = prev
                         && !stop.contains(p.lower.as_str())
                     {
@@ -901,8 +950,24 @@ impl Profile {
                 prev = Some(t);
             }
         }
+        // Phrases naming a kind of event do not span a clause break.
+        let words = |tokens: &[Token]| {
+            let mut out: Vec<Option<&str>> = Vec::with_capacity(tokens.len() + 4);
+            for t in tokens {
+                if t.clause_start {
+                    out.push(None);
+                }
+                out.push(Some(t.lower.as_str()));
+            }
+            kind::kinds_in(lang, out)
+        };
+        let headline_kinds = words(&title);
+        let mut kinds = words(&body);
+        kinds.extend(headline_kinds.iter().copied());
         Profile {
             lang: lang.to_string(),
+            headline_kinds,
+            kinds,
             features,
             headline_names,
             vocabulary,
@@ -930,21 +995,38 @@ impl Profile {
     fn unmatched_names(&self, other: &Profile) -> Vec<String> {
         self.headline_names
             .iter()
-            .filter(|run| {
-                let present = run
-                    .iter()
-                    .filter(|w| {
-                        other.vocabulary.contains(w.as_str())
-                            || (matches!(self.lang.as_str(), "en" | "id")
-                                && other.vocabulary.contains(&stem(&self.lang, w)))
-                    })
-                    .count();
-                let initials: String = run.iter().filter_map(|w| w.chars().next()).collect();
-                !(present * 2 > run.len()
-                    || (run.len() >= 2 && other.vocabulary.contains(&initials)))
-            })
+            .filter(|run| !self.mentioned_in(run, other))
             .map(|run| run.join(" "))
             .collect()
+    }
+
+    /// Whether `other` mentions the headline name `run` of this item.
+    fn mentioned_in(&self, run: &[String], other: &Profile) -> bool {
+        let present = run
+            .iter()
+            .filter(|w| {
+                other.vocabulary.contains(w.as_str())
+                    || (matches!(self.lang.as_str(), "en" | "id")
+                        && other.vocabulary.contains(&stem(&self.lang, w)))
+            })
+            .count();
+        let initials: String = run.iter().filter_map(|w| w.chars().next()).collect();
+        present * 2 > run.len() || (run.len() >= 2 && other.vocabulary.contains(&initials))
+    }
+
+    /// Whether the only thing keeping `self` and `other` apart is a names veto that a third
+    /// item `via` reconciles: `via` mentions every headline name of each that the other
+    /// leaves out (one outlet names the river, another the province, a third both).
+    pub fn names_reconciled_by(&self, other: &Profile, via: &Profile) -> bool {
+        let reconciled = |a: &Profile, b: &Profile| {
+            a.headline_names
+                .iter()
+                .filter(|run| !a.mentioned_in(run, b))
+                .all(|run| a.mentioned_in(run, via))
+        };
+        matches!(self.veto(other), Some(Veto::Names(..)))
+            && reconciled(self, other)
+            && reconciled(other, self)
     }
 
     /// Why `self` and `other` cannot be the same story, if they cannot.
@@ -978,6 +1060,19 @@ impl Profile {
                 fmt_months(&self.months),
                 fmt_months(&other.months),
             ));
+        }
+        let mine: BTreeSet<kind::Kind> = self
+            .headline_kinds
+            .difference(&other.kinds)
+            .copied()
+            .collect();
+        let theirs: BTreeSet<kind::Kind> = other
+            .headline_kinds
+            .difference(&self.kinds)
+            .copied()
+            .collect();
+        if !mine.is_empty() && !theirs.is_empty() {
+            return Some(Veto::Kind(kind::describe(&mine), kind::describe(&theirs)));
         }
         let mine = self.unmatched_names(other);
         let theirs = other.unmatched_names(self);
@@ -1302,6 +1397,85 @@ mod tests {
             "Rapat paripurna menyetujui regulasi.",
         );
         assert_eq!(a.veto(&b), None);
+        // Different kinds of event in one province: a flood is not an earthquake.
+        let a = Profile::new(
+            "vi",
+            "Quảng Ngãi ngập sâu",
+            "Mực nước sông Trà Khúc còn lên, nguy cơ sạt lở đất cao.",
+        );
+        let b = Profile::new(
+            "vi",
+            "Động đất 4,1 độ ở Quảng Ngãi",
+            "Người dân cảm nhận rung lắc.",
+        );
+        assert!(
+            matches!(a.veto(&b), Some(Veto::Kind(..))),
+            "{:?}",
+            a.veto(&b)
+        );
+        assert!(a.veto(&b).unwrap().is_factual());
+        // …but a storm report that mentions the flooding is not vetoed by it.
+        let b = Profile::new(
+            "vi",
+            "Bão số 13 đổ bộ Quảng Ngãi",
+            "Mưa lớn gây ngập nhiều xã.",
+        );
+        assert_eq!(a.veto(&b), None);
+        // An acronym beside a name is the kind of body it is: "BPBD Semarang" is named by
+        // "Semarang".
+        let a = Profile::new("id", "Semarang dikepung banjir, jalur Pantura lumpuh", "");
+        let b = Profile::new(
+            "id",
+            "BPBD Semarang evakuasi 500 warga terdampak banjir",
+            "",
+        );
+        assert_eq!(a.veto(&b), None);
+        // Different cities with the same kind of office still differ.
+        let c = Profile::new("id", "BPBD Kendal evakuasi 500 warga terdampak banjir", "");
+        assert!(
+            matches!(a.veto(&c), Some(Veto::Names(..))),
+            "{:?}",
+            a.veto(&c)
+        );
+    }
+
+    #[test]
+    fn a_third_report_reconciles_names_only_when_it_names_both() {
+        let river = Profile::new(
+            "vi",
+            "Nước sông Kiến Giang lên nhanh, hàng nghìn ngôi nhà chìm trong lũ",
+            "",
+        );
+        let province = Profile::new(
+            "vi",
+            "Người dân vùng rốn lũ Quảng Trị chạy lũ trong đêm",
+            "",
+        );
+        assert!(matches!(river.veto(&province), Some(Veto::Names(..))));
+        let both = Profile::new(
+            "vi",
+            "Lũ lụt ở Quảng Trị, hơn 3.000 nhà bị ngập",
+            "Nước sông Kiến Giang dâng cao.",
+        );
+        assert!(river.names_reconciled_by(&province, &both));
+        assert!(province.names_reconciled_by(&river, &both));
+        let one = Profile::new("vi", "Lũ lụt ở Quảng Trị, hơn 3.000 nhà bị ngập", "");
+        assert!(!river.names_reconciled_by(&province, &one));
+        // Nothing to reconcile when names did not keep them apart.
+        assert!(!river.names_reconciled_by(&both, &province));
+    }
+
+    #[test]
+    fn syllable_pairs_do_not_span_punctuation() {
+        let p = Profile::new(
+            "vi",
+            "Hội đàm cấp cao Việt Nam - Chile",
+            "thương mại, năng lượng",
+        );
+        assert!(p.features.contains_key("việt_nam"));
+        assert!(!p.features.contains_key("nam_chile"));
+        assert!(!p.features.contains_key("mại_năng"));
+        assert!(p.features.contains_key("năng_lượng"));
     }
 
     #[test]

@@ -331,3 +331,115 @@ async fn an_updated_item_is_clustered_again() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("1 item(s) from 1 outlet(s)"), "{text}");
 }
+
+/// Online clustering sees items one at a time: two outlets that name different places of one
+/// flood (the river, the province) are kept apart by the names veto, and a third outlet's
+/// report naming both joins them, whatever the order. Stories kept apart because they are
+/// different events (the month's inflation and its exports) are not joined by a report on
+/// both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_naming_both_places_joins_two_partial_stories() {
+    use bantin::pipeline::{Ingest, poll_feed};
+    use common::{FeedEntry, write_config};
+
+    let date = |h: u32| format!("Tue, 03 Nov 2026 {h:02}:00:00 +0700");
+    let river = (
+        "Nước sông Kiến Giang lên nhanh, hàng nghìn ngôi nhà chìm trong lũ",
+        "https://a.example/song-kien-giang.html",
+        "Mưa lớn kéo dài hai ngày khiến nước sông dâng cao, nhiều xã phía nam bị chia cắt, hàng nghìn ngôi nhà chìm trong lũ.",
+        date(7),
+    );
+    let cpi = (
+        "Chỉ số giá tiêu dùng tháng 10 tăng 0,35%",
+        "https://a.example/cpi-thang-10.html",
+        "Giá điện và giá thực phẩm đẩy chỉ số giá tiêu dùng đi lên.",
+        date(9),
+    );
+    let province = (
+        "Người dân vùng rốn lũ Quảng Trị chạy lũ trong đêm",
+        "https://b.example/ron-lu-quang-tri.html",
+        "Nước lên nhanh sau hai ngày mưa lớn, hàng nghìn ngôi nhà chìm trong lũ, nhiều xã phía nam bị chia cắt.",
+        date(8),
+    );
+    let exports = (
+        "Xuất khẩu 10 tháng tăng 14%",
+        "https://b.example/xuat-khau-10-thang.html",
+        "Kim ngạch xuất khẩu điện tử và nông sản dẫn đầu trong tháng 10.",
+        date(9),
+    );
+    let both = (
+        "Lũ lụt ở Quảng Trị, hơn 3.000 nhà bị ngập",
+        "https://c.example/lu-lut-quang-tri.html",
+        "Mưa lớn hai ngày khiến nước sông Kiến Giang dâng cao, hàng nghìn ngôi nhà chìm trong lũ, nhiều xã phía nam tỉnh Quảng Trị bị chia cắt.",
+        date(10),
+    );
+    let release = (
+        "Số liệu kinh tế tháng 10: giá tiêu dùng tăng 0,35%, xuất khẩu tăng 14%",
+        "https://c.example/so-lieu-thang-10.html",
+        "Chỉ số giá tiêu dùng tháng 10 tăng 0,35% do giá điện và thực phẩm; kim ngạch xuất khẩu 10 tháng tăng 14%.",
+        date(11),
+    );
+    let as_ref =
+        |t: &(&'static str, &'static str, &'static str, String)| (t.0, t.1, t.2, t.3.clone());
+    let server = FixtureServer::start().await;
+    for (path, name, site, items) in [
+        (
+            "/a.rss",
+            "Báo A",
+            "https://a.example/",
+            [as_ref(&river), as_ref(&cpi)],
+        ),
+        (
+            "/b.rss",
+            "Báo B",
+            "https://b.example/",
+            [as_ref(&province), as_ref(&exports)],
+        ),
+        (
+            "/c.rss",
+            "Báo C",
+            "https://c.example/",
+            [as_ref(&both), as_ref(&release)],
+        ),
+    ] {
+        let items: Vec<(&str, &str, &str, &str)> = items
+            .iter()
+            .map(|(t, l, s, d)| (*t, *l, *s, d.as_str()))
+            .collect();
+        server.set(
+            path,
+            Served::feed("application/rss+xml", rss(name, site, &items)),
+        );
+    }
+    let entries: Vec<FeedEntry> = ["a", "b", "c"]
+        .iter()
+        .map(|f| FeedEntry {
+            name: format!("Báo {}", f.to_uppercase()),
+            url: server.url(&format!("/{f}.rss")),
+            lang: Some("vi".into()),
+            categories: vec![],
+        })
+        .collect();
+    for order in [[0, 1, 2], [2, 0, 1], [1, 2, 0]] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::load(&write_config(dir.path(), &entries, "")).unwrap();
+        let store = bantin::daemon::open_store(&config).await.unwrap();
+        let ingest = Ingest::new(&config, store).unwrap();
+        for i in order {
+            let report = poll_feed(&ingest, &config.feeds[i]).await.unwrap();
+            assert!(report.error.is_none(), "{}", report.summary());
+        }
+        let items = common::items_json(&config).await;
+        let story_of = |link: &str| {
+            items
+                .iter()
+                .find(|v| v["link"].as_str().unwrap() == link)
+                .unwrap_or_else(|| panic!("no item {link}"))["story"]
+                .clone()
+        };
+        assert_eq!(story_of(river.1), story_of(province.1), "order {order:?}");
+        assert_eq!(story_of(river.1), story_of(both.1), "order {order:?}");
+        assert_ne!(story_of(cpi.1), story_of(exports.1), "order {order:?}");
+        assert_ne!(story_of(cpi.1), story_of(river.1), "order {order:?}");
+    }
+}
