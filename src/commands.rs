@@ -533,9 +533,15 @@ pub async fn explain(config: &Config, key: &str, out: &mut impl Write) -> Result
     )?;
     let rule = story::Rule::parse(&record.story_rule);
     match rule {
-        story::Rule::New => writeln!(
+        story::Rule::New if item.story == item.id => writeln!(
             out,
             "  this item started the story (no earlier item with its URL or similar enough text)"
+        )?,
+        story::Rule::New => writeln!(
+            out,
+            "  this item started a story of its own (no earlier item with its URL or similar \
+             enough text); a later item that matched it and this story joined the two (the \
+             same article by URL, or a report naming the places that kept them apart)"
         )?,
         story::Rule::Url => writeln!(
             out,
@@ -554,7 +560,7 @@ pub async fn explain(config: &Config, key: &str, out: &mut impl Write) -> Result
         out,
         "  checks: within {} h; similarity × time discount (up to −{:.0} % at {} h) ≥ {}; \
          headline coverage ≥ {:.0} % one way; no veto with the matched item; no story-level \
-         veto (a score, month or direction that another member contradicts)",
+         veto (a score, month, direction or kind of event that another member contradicts)",
         story::WINDOW_SECS / 3600,
         100.0 * story::TIME_DECAY,
         story::DECAY_SECS / 3600,
@@ -627,7 +633,18 @@ pub async fn explain(config: &Config, key: &str, out: &mut impl Write) -> Result
                     Some(v) if v.is_factual() => {
                         d.push_str(&format!("; story-level veto: {v}"));
                     }
-                    Some(v) => d.push_str(&format!("; vetoed: {v}")),
+                    Some(v) => {
+                        d.push_str(&format!("; vetoed: {v}"));
+                        let via = others
+                            .iter()
+                            .find(|(o, op)| o.id != m.id && profile.names_reconciled_by(p, op));
+                        if let Some((o, _)) = via {
+                            d.push_str(&format!(
+                                " (reconciled by item {}, which names both)",
+                                o.id
+                            ));
+                        }
+                    }
                     None => {}
                 }
                 d

@@ -441,5 +441,16 @@ async fn a_report_naming_both_places_joins_two_partial_stories() {
         assert_eq!(story_of(river.1), story_of(both.1), "order {order:?}");
         assert_ne!(story_of(cpi.1), story_of(exports.1), "order {order:?}");
         assert_ne!(story_of(cpi.1), story_of(river.1), "order {order:?}");
+        if order == [0, 1, 2] {
+            // The province's report started a story of its own, joined later.
+            let mut out = Vec::new();
+            bantin::commands::explain(&config, province.1, &mut out)
+                .await
+                .unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.contains("a story of its own"), "{text}");
+            assert!(text.contains("different names in the headlines"), "{text}");
+            assert!(text.contains("reconciled by item"), "{text}");
+        }
     }
 }
