@@ -17,7 +17,7 @@ use url::Url;
 use crate::config::normalize_lang;
 use crate::dedup;
 use crate::model::{Enclosure, FeedMeta, Item, ParsedFeed};
-use text::{first_image, plain_text, sanitize_html, truncate_chars};
+use text::{first_image, plain_text, sanitize_html, sanitized_text, truncate_chars};
 
 pub use repair::is_xml_char;
 
@@ -341,7 +341,7 @@ fn normalize_entry(e: feed_rs::model::Entry, feed_base: Option<&Url>) -> Item {
         guid,
         link,
         title,
-        summary_text: summary.as_deref().map(plain_text).unwrap_or_default(),
+        summary_text: summary.as_deref().map(sanitized_text).unwrap_or_default(),
         summary,
         content,
         author,

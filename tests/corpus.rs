@@ -7,6 +7,8 @@
 //! entities, encoding, illformed (every file: read or refused with a document class) and
 //! sanitize; gofeed's translator and universal (format detection) cases.
 
+mod checks;
+
 use std::path::{Path, PathBuf};
 
 use bantin::normalize::normalize;
@@ -539,4 +541,54 @@ fn has_event_handler(html: &str) -> bool {
         }
     }
     false
+}
+
+/// Every HTML fragment of both corpora and of the hazard feeds (each entry's summary and
+/// content, as feed-rs reads them) goes through the sanitizer's checks: safe, idempotent, the fast path equal to
+/// always cleaning twice, and the scanned text of the output equal to the parsed one.
+#[test]
+fn every_corpus_fragment_sanitizes_the_same_on_the_fast_path() {
+    let Some(root) = corpus() else {
+        eprintln!("../shared/corpus not found: skipped");
+        return;
+    };
+    let (mut fragments, mut failures) = (0usize, Vec::new());
+    let hazards = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/hazards");
+    let mut paths = files(&root, "xml");
+    paths.extend(files(&hazards, "xml"));
+    // feed-rs panics on a few malformed files (bantin's parser catches that): quietly.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    for path in paths {
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let parsed = std::panic::catch_unwind(|| {
+            feed_rs::parser::Builder::new()
+                .sanitize_content(false)
+                .build()
+                .parse(&bytes[..])
+        });
+        let Ok(Ok(feed)) = parsed else {
+            continue;
+        };
+        for e in &feed.entries {
+            let summary = e.summary.as_ref().map(|t| t.content.as_str());
+            let content = e.content.as_ref().and_then(|c| c.body.as_deref());
+            for raw in [summary, content].into_iter().flatten() {
+                fragments += 1;
+                if let Err(why) = checks::check_sanitize(raw) {
+                    failures.push(format!("{}: {why}", path.display()));
+                }
+            }
+        }
+    }
+    std::panic::set_hook(hook);
+    assert!(fragments > 500, "only {fragments} fragments found");
+    assert!(
+        failures.is_empty(),
+        "{} of {fragments} fragments failed:\n{}",
+        failures.len(),
+        failures[..failures.len().min(5)].join("\n")
+    );
 }

@@ -293,7 +293,7 @@ pub fn sanitize_html(s: &str, base: Option<&Url>) -> String {
         // sanitizing stays idempotent. Text without elements cannot change.
         let mut cleaned = clean(&input);
         for _ in 0..2 {
-            if !cleaned.contains('<') {
+            if !may_reparse_differently(&cleaned) {
                 break;
             }
             let again = clean(&cleaned);
@@ -304,6 +304,219 @@ pub fn sanitize_html(s: &str, base: Option<&Url>) -> String {
         }
         cleaned
     })
+}
+
+/// Sanitizes like [`sanitize_html`] but always cleans the output again to check it is stable,
+/// never trusting [`may_reparse_differently`]: tests compare the two on real feeds.
+#[doc(hidden)]
+pub fn sanitize_html_reparsed(s: &str, base: Option<&Url>) -> String {
+    let once = sanitize_html(s, base);
+    with_sanitizer(base, |b| {
+        let mut cleaned = once;
+        for _ in 0..2 {
+            let again = nfc(strip_illegal(&b.clean(&cleaned).to_string())
+                .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+                .to_string());
+            if again == cleaned {
+                break;
+            }
+            cleaned = again;
+        }
+        cleaned
+    })
+}
+
+/// Elements whose serialization always parses back to the same tree, as long as none of the
+/// nesting rules in [`may_reparse_differently`] applies. Anything else (tables, lists of
+/// definitions inside paragraphs, ruby, `pre` and its leading newline, …) takes the slow
+/// path.
+const PLAIN_NESTING: &[&str] = &[
+    "a",
+    "abbr",
+    "acronym",
+    "address",
+    "article",
+    "aside",
+    "b",
+    "bdi",
+    "bdo",
+    "blockquote",
+    "br",
+    "center",
+    "cite",
+    "code",
+    "data",
+    "del",
+    "dfn",
+    "div",
+    "em",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "nav",
+    "ol",
+    "p",
+    "q",
+    "s",
+    "samp",
+    "section",
+    "small",
+    "span",
+    "strike",
+    "strong",
+    "sub",
+    "sup",
+    "time",
+    "tt",
+    "u",
+    "ul",
+    "var",
+    "wbr",
+];
+
+/// Start tags that close an open `p` (HTML's tree construction, "in body").
+const CLOSES_P: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "center",
+    "div",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "nav",
+    "ol",
+    "p",
+    "section",
+    "ul",
+];
+
+/// Whether parsing `html` — html5ever's serialization of a sanitized fragment — again could
+/// build another tree, so that [`sanitize_html`] must clean it once more to reach a stable
+/// result. A conservative scan (false only when it is sure): it follows the elements that are
+/// open and answers true on any element outside [`PLAIN_NESTING`] and on the nestings that the
+/// parser rewrites: a block start tag inside a `p` (which closes the `p`), an `a` inside an
+/// `a` (the adoption agency), a heading inside a heading, an `li` inside an `li`. Serialized
+/// trees are otherwise well nested, attribute values are double-quoted, and text escapes
+/// `<`, so a second parse rebuilds them as they were. Cleaning again costs a full parse,
+/// half of the sanitizer's time.
+pub fn may_reparse_differently(html: &str) -> bool {
+    if !html.contains('<') {
+        return false;
+    }
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        rest = &rest[at + 1..];
+        // The tag runs to the first `>` outside a double-quoted attribute value.
+        let mut quoted = false;
+        let Some(end) = rest.find(|c: char| {
+            if c == '"' {
+                quoted = !quoted;
+            }
+            c == '>' && !quoted
+        }) else {
+            return true;
+        };
+        let tag = &rest[..end];
+        rest = &rest[end + 1..];
+        let (closing, tag) = match tag.strip_prefix('/') {
+            Some(t) => (true, t),
+            None => (false, tag),
+        };
+        let name_len = tag
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(tag.len());
+        let name = &tag[..name_len];
+        if !PLAIN_NESTING.contains(&name) {
+            return true;
+        }
+        if closing {
+            // Serialized trees close what they opened, innermost first.
+            if open.pop() != Some(name) {
+                return true;
+            }
+            continue;
+        }
+        let inside = |n: &str| open.contains(&n);
+        let heading = |n: &str| matches!(n, "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
+        if (CLOSES_P.contains(&name) && inside("p"))
+            || (name == "a" && inside("a"))
+            || (heading(name) && open.iter().any(|n| heading(n)))
+            || (name == "li" && inside("li"))
+        {
+            return true;
+        }
+        if !VOID.contains(&name) {
+            open.push(name);
+        }
+    }
+    !open.is_empty()
+}
+
+/// The plain text of sanitized HTML (what [`sanitize_html`] returned), the same as
+/// [`plain_text`] would make of it, without parsing it again: serialized HTML is regular
+/// enough to strip its tags with a scan (attribute values double-quoted, `<` in text
+/// escaped), and only `&amp;`, `&lt;`, `&gt;` and `&nbsp;` are escaped in text.
+pub fn sanitized_text(html: &str) -> String {
+    if !html.contains(['<', '&']) {
+        return strip_illegal(&nfc(collapse_whitespace(html)));
+    }
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find('<') {
+        text.push_str(&rest[..at]);
+        rest = &rest[at + 1..];
+        let mut quoted = false;
+        let end = rest
+            .find(|c: char| {
+                if c == '"' {
+                    quoted = !quoted;
+                }
+                c == '>' && !quoted
+            })
+            .unwrap_or(rest.len());
+        let tag = rest[..end].strip_prefix('/').unwrap_or(&rest[..end]);
+        let name_len = tag
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(tag.len());
+        if BREAKING.contains(&tag[..name_len].to_ascii_lowercase().as_str()) {
+            text.push(' ');
+        }
+        rest = rest.get(end + 1..).unwrap_or("");
+    }
+    text.push_str(rest);
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&nbsp;", "\u{a0}")
+        .replace("&amp;", "&");
+    strip_illegal(&nfc(collapse_whitespace(&text)))
 }
 
 thread_local! {
@@ -380,6 +593,44 @@ mod tests {
             ("Việt/vbscript:x", true),
         ] {
             assert_eq!(is_dangerous_url(v), bad, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn serialized_trees_that_reparse_the_same_skip_the_second_clean() {
+        for (html, slow) in [
+            ("plain text", false),
+            ("<p>one</p><p>two <a href=\"/x\">link</a></p>", false),
+            ("<ul><li>a</li><li>b</li></ul>", false),
+            ("<img alt=\"a > b\" src=\"x.jpg\"><br>", false),
+            (
+                "<figure><img src=\"x.jpg\"><figcaption>c</figcaption></figure>",
+                false,
+            ),
+            // The parser would rewrite these.
+            ("<p><div>block in p</div></p>", true),
+            ("<a href=\"x\"><a href=\"y\">nested</a></a>", true),
+            ("<h2><h3>heading in heading</h3></h2>", true),
+            ("<ul><li><ul><li>nested list</li></ul></li></ul>", true),
+            ("<table><tbody><tr><td>c</td></tr></tbody></table>", true),
+            ("<pre>\ncode</pre>", true),
+            ("<p>unclosed", true),
+            ("<b>misnested<i></b></i>", true),
+        ] {
+            assert_eq!(may_reparse_differently(html), slow, "{html}");
+        }
+    }
+
+    #[test]
+    fn sanitized_text_is_the_parsed_text() {
+        for html in [
+            "<p>Hà&nbsp;Nội</p><p>hai &amp; ba &lt;b&gt;</p>",
+            "un<b>believ</b>able <span>x</span>y<br>z",
+            "<a href=\"https://x/?a=1&amp;b=2\" title=\"a > b\">link</a> tail",
+            "<ul><li>a</li><li>b</li></ul>c",
+            "no markup at all",
+        ] {
+            assert_eq!(sanitized_text(html), plain_text(html), "{html}");
         }
     }
 

@@ -450,6 +450,22 @@ pub fn check_sanitize(raw: &str) -> Result<(), String> {
                 "not idempotent (base {b:?}):\n input: {raw:?}\n once:  {once:?}\n twice: {twice:?}"
             ));
         }
+        // The fast path (no second clean when the output cannot parse differently) agrees
+        // with always cleaning again, and the text of the output is what the HTML parser
+        // would make of it.
+        let reparsed = bantin::normalize::text::sanitize_html_reparsed(raw, b);
+        if once != reparsed {
+            return Err(format!(
+                "the fast path differs (base {b:?}):\n input: {raw:?}\n fast:  {once:?}\n slow:  {reparsed:?}"
+            ));
+        }
+        let text = bantin::normalize::text::sanitized_text(&once);
+        let parsed = bantin::normalize::text::plain_text(&once);
+        if text != parsed {
+            return Err(format!(
+                "sanitized_text differs from plain_text:\n html: {once:?}\n scan:  {text:?}\n parse: {parsed:?}"
+            ));
+        }
         let bad = dangerous_markup(&once);
         if !bad.is_empty() {
             return Err(format!(
