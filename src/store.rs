@@ -4,6 +4,7 @@
 //! Times are stored as Unix seconds. Every write of one fetch happens in one `BEGIN IMMEDIATE`
 //! transaction, so a reader (or a crash) never sees half a fetch.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -461,7 +462,6 @@ impl Store {
         }
 
         clusterer.finish(&tx)?;
-
         tx.commit()?;
 
         if clusterer.df.len() <= DF_CACHE_TERMS {
@@ -1055,6 +1055,23 @@ fn apply_story_categories(tx: &Transaction, item_id: i64) -> Result<(), StoreErr
     Ok(())
 }
 
+/// An item's clustered text and profile, built before the write transaction.
+struct Prepared {
+    text: String,
+    profile: Profile,
+    /// The index keys of the profile's features, in the order `profile.features` iterates
+    /// (hashing them is work the writer need not do).
+    term_ids: Vec<i64>,
+}
+
+fn term_ids(lang: &str, profile: &Profile) -> Vec<i64> {
+    profile
+        .features
+        .keys()
+        .map(|f| story::term_id(lang, f))
+        .collect()
+}
+
 /// Story assignment for the new items of one fetch (see `story`): finds candidates through
 /// the `story_terms` index (same language-specific words, ±2 days), scores them with the
 /// document frequencies of `story_df`, and records the decision on the item.
@@ -1067,7 +1084,7 @@ struct Clusterer {
     /// fetch instead of one per item and term: a fetch of 100 items repeats most words.
     pending: HashMap<i64, i64>,
     /// Clustered text and profile of items, by key, built before the transaction.
-    prepared: HashMap<String, (String, Profile)>,
+    prepared: HashMap<String, Prepared>,
     /// `story_terms` rows of this fetch's items, written at the end in term order: inserts
     /// in key order touch each B-tree page once instead of once per item. Nothing in the
     /// fetch reads them: its own items are never each other's candidates (same feed).
@@ -1092,7 +1109,15 @@ impl Clusterer {
             let lang = item.lang.as_deref().unwrap_or("und");
             let (headline, summary) = story::split_story_text(&text);
             let profile = Profile::new(lang, headline, summary);
-            self.prepared.insert(item.key.clone(), (text, profile));
+            let term_ids = term_ids(lang, &profile);
+            self.prepared.insert(
+                item.key.clone(),
+                Prepared {
+                    text,
+                    profile,
+                    term_ids,
+                },
+            );
         }
     }
 
@@ -1175,7 +1200,7 @@ impl Clusterer {
             return Ok(None);
         };
         let text = match self.prepared.get(&item.key) {
-            Some((text, _)) => text.clone(),
+            Some(ready) => ready.text.clone(),
             None => self.text_of(item),
         };
         if old_text == text && old_lang == item.lang {
@@ -1226,13 +1251,22 @@ impl Clusterer {
         published: i64,
     ) -> Result<Assigned, StoreError> {
         let lang = item.lang.clone().unwrap_or_else(|| "und".to_string());
-        let (text, profile) = match self.prepared.remove(&item.key) {
+        let Prepared {
+            text,
+            profile,
+            term_ids,
+        } = match self.prepared.remove(&item.key) {
             Some(ready) => ready,
             None => {
                 let text = self.text_of(item);
                 let (headline, summary) = story::split_story_text(&text);
                 let profile = Profile::new(&lang, headline, summary);
-                (text, profile)
+                let term_ids = term_ids(&lang, &profile);
+                Prepared {
+                    text,
+                    profile,
+                    term_ids,
+                }
             }
         };
         let canonical = item.link.as_deref().and_then(canonical_url);
@@ -1240,8 +1274,7 @@ impl Clusterer {
         // Document frequencies include this item.
         self.bump_df(tx, story::count_id(&lang))?;
         let mut ids: HashMap<&str, i64> = HashMap::with_capacity(profile.features.len());
-        for f in profile.features.keys() {
-            let t = story::term_id(&lang, f);
+        for (f, t) in profile.features.keys().zip(term_ids) {
             ids.insert(f.as_str(), t);
             self.bump_df(tx, t)?;
         }
@@ -1273,10 +1306,19 @@ impl Clusterer {
         // Candidates come from the item's rarest words (rare words identify a story; common
         // ones would only make long posting lists to read).
         let mut lookup: Vec<(u64, i64)> = Vec::with_capacity(terms.len());
+        let cutoff = (story::MAX_DF_SHARE * n_docs as f64).max(story::MIN_DF_CUTOFF);
+        // Postings are written only for the words a later item could look this one up by:
+        // a word already far above the cutoff (twice it, a margin for a word whose share
+        // falls as the store grows) is never looked up, and its postings were most of the
+        // index's writes.
+        let mut indexed: Vec<i64> = Vec::with_capacity(terms.len());
         for t in &terms {
             let d = self.df(tx, *t)?;
-            if d as f64 <= (story::MAX_DF_SHARE * n_docs as f64).max(story::MIN_DF_CUTOFF) {
+            if d as f64 <= cutoff {
                 lookup.push((d, *t));
+            }
+            if d as f64 <= story::POSTING_DF_MARGIN * cutoff {
+                indexed.push(*t);
             }
         }
         lookup.sort_unstable();
@@ -1393,11 +1435,11 @@ impl Clusterer {
             // for lack of similarity stay apart (the month's inflation and its trade figures
             // are both matched by a report on the whole release).
             let mut joined: Vec<i64> = Vec::new();
-            let mut joined_members: Vec<Profile> = Vec::new();
+            let mut joined_members: Vec<Cow<Profile>> = Vec::new();
             let mut text_matched = false;
             if let Some((url_story, ..)) = decision {
                 joined.push(url_story);
-                joined_members.extend(story_profiles(tx, url_story)?);
+                joined_members.extend(story_profiles(tx, url_story, &candidates)?);
             }
             let mut refused: Vec<i64> = Vec::new();
             for (i, score) in found {
@@ -1405,8 +1447,8 @@ impl Clusterer {
                 if refused.contains(&c.story) || joined.contains(&c.story) {
                     continue;
                 }
-                let members = story_profiles(tx, c.story)?;
-                if !story::admits(&profile, &members)
+                let members = story_profiles(tx, c.story, &candidates)?;
+                if !story::admits(&profile, members.iter().map(Cow::as_ref))
                     || (text_matched && !bridges(&profile, &joined_members, &members))
                 {
                     refused.push(c.story);
@@ -1430,7 +1472,7 @@ impl Clusterer {
         }
         let (story, rule, score, matched) = decision.unwrap_or((id, Rule::New, 0.0, None));
         self.postings
-            .extend(terms.into_iter().map(|term| (term, day, id)));
+            .extend(indexed.into_iter().map(|term| (term, day, id)));
         Ok(Assigned {
             story,
             rule,
@@ -1481,7 +1523,7 @@ impl Assigned {
 /// one contradicts a member of the other, and a names veto that `item` reconciles
 /// ([`Profile::names_reconciled_by`]) kept at least one pair of them apart, and only such
 /// vetoes did.
-fn bridges(item: &Profile, story: &[Profile], other: &[Profile]) -> bool {
+fn bridges(item: &Profile, story: &[Cow<Profile>], other: &[Cow<Profile>]) -> bool {
     let mut reconciled = false;
     for a in story {
         for b in other {
@@ -1496,19 +1538,34 @@ fn bridges(item: &Profile, story: &[Profile], other: &[Profile]) -> bool {
 }
 
 /// The profiles of the stored members of `story` (stories are small: one item per outlet at
-/// most; read by `items_by_story`).
-fn story_profiles(tx: &Transaction, story: i64) -> Result<Vec<Profile>, StoreError> {
+/// most; read by `items_by_story`). Members among `candidates` lend their profile, already
+/// built; the others' are built from their stored text.
+fn story_profiles<'c>(
+    tx: &Transaction,
+    story: i64,
+    candidates: &'c [Candidate],
+) -> Result<Vec<Cow<'c, Profile>>, StoreError> {
     let mut stmt = tx.prepare_cached(
-        "SELECT lang, story_text FROM items WHERE story = ?1 AND story_text IS NOT NULL LIMIT 64",
+        "SELECT id, lang, story_text FROM items
+         WHERE story = ?1 AND story_text IS NOT NULL LIMIT 64",
     )?;
-    let members = stmt
-        .query_map([story], |r| {
-            let lang: Option<String> = r.get(0)?;
-            let text: String = r.get(1)?;
-            let (h, s) = story::split_story_text(&text);
-            Ok(Profile::new(lang.as_deref().unwrap_or("und"), h, s))
-        })?
-        .collect::<Result<_, _>>()?;
+    let mut rows = stmt.query([story])?;
+    let mut members = Vec::new();
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        if let Some(c) = candidates.iter().find(|c| c.id == id) {
+            members.push(Cow::Borrowed(&c.profile));
+            continue;
+        }
+        let lang: Option<String> = r.get(1)?;
+        let text: String = r.get(2)?;
+        let (h, s) = story::split_story_text(&text);
+        members.push(Cow::Owned(Profile::new(
+            lang.as_deref().unwrap_or("und"),
+            h,
+            s,
+        )));
+    }
     Ok(members)
 }
 
@@ -1740,6 +1797,91 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
+    }
+
+    /// A word far above the lookup cutoff gets no more postings (nothing looks it up), while
+    /// rare words still find the same story from another feed.
+    #[test]
+    fn common_words_get_no_postings_and_rare_ones_still_match() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        store
+            .sync_feeds([
+                ("a", "http://a.example/".to_string()),
+                ("b", "http://b.example/".to_string()),
+            ])
+            .unwrap();
+        let now = Utc::now();
+        // A name per item: two letters from the index, so no two items share it.
+        let name = |i: usize| {
+            let l = |k: usize| char::from(b'a' + (k % 26) as u8);
+            format!("Zor{}{}vik", l(i / 26), l(i))
+        };
+        let items: Vec<Item> = (0..150)
+            .map(|i| {
+                news(
+                    &i.to_string(),
+                    &format!("Market wrap: {} shares climb", name(i)),
+                    &format!("Market traders watched {} closely.", name(i)),
+                    now,
+                )
+            })
+            .collect();
+        store
+            .apply_fetch(
+                "a",
+                &FetchRecord::default(),
+                &FeedMeta::default(),
+                &items,
+                now,
+            )
+            .unwrap();
+        let id_of = |key: &str| -> i64 {
+            store
+                .conn()
+                .query_row("SELECT id FROM items WHERE key = ?1", [key], |r| r.get(0))
+                .unwrap()
+        };
+        // The word's feature as the profile spells it (stemmed).
+        let feature = crate::story::Profile::new("en", "Market", "")
+            .index_terms()
+            .first()
+            .map(|f| f.to_string())
+            .unwrap();
+        let market = crate::story::term_id("en", &feature);
+        let has_market = |key: &str| {
+            postings_of(&store, id_of(key))
+                .iter()
+                .any(|(t, _)| *t == market)
+        };
+        assert!(has_market("0"), "a word still rare is indexed");
+        assert!(!has_market("149"), "a word in every item is not");
+        assert!(postings_of(&store, id_of("149")).len() < postings_of(&store, id_of("0")).len());
+        let retold = news(
+            "x",
+            &format!("{} shares climb after market wrap", name(149)),
+            &format!("Traders watched {} closely.", name(149)),
+            now,
+        );
+        store
+            .apply_fetch(
+                "b",
+                &FetchRecord::default(),
+                &FeedMeta::default(),
+                std::slice::from_ref(&retold),
+                now,
+            )
+            .unwrap();
+        let story_of = |key: &str| -> i64 {
+            store
+                .conn()
+                .query_row("SELECT story FROM items WHERE key = ?1", [key], |r| {
+                    r.get(0)
+                })
+                .unwrap()
+        };
+        assert_eq!(story_of("x"), story_of("149"));
+        assert_ne!(story_of("x"), story_of("148"));
     }
 
     /// Postings have no foreign key (migration 4): an update removes its old words by key,

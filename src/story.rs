@@ -73,6 +73,9 @@ pub const LOOKUP_TERMS: usize = 40;
 /// still count in the similarity).
 pub const MAX_DF_SHARE: f64 = 0.02;
 pub const MIN_DF_CUTOFF: f64 = 50.0;
+/// Words in more than this many times the lookup cutoff ([`MAX_DF_SHARE`], [`MIN_DF_CUTOFF`])
+/// when an item is stored get no posting for it: no later item would look it up by them.
+pub const POSTING_DF_MARGIN: f64 = 2.0;
 /// Candidates whose quick score reaches this share of [`THRESHOLD`] are scored exactly…
 pub const RESCORE_SHARE: f64 = 0.5;
 /// …at most this many of them.
