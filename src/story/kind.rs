@@ -47,13 +47,20 @@ const LEXICON: &[(&str, Option<Kind>, &str)] = &[
     ("en", Some(1), "flooded"),
     ("en", Some(1), "floodwaters"),
     ("en", Some(1), "inundated"),
+    ("en", None, "flood of"),
     ("id", Some(1), "banjir"),
     ("id", Some(1), "kebanjiran"),
+    ("id", None, "banjir pujian"),
+    ("id", None, "banjir kritik"),
+    ("id", None, "banjir hujatan"),
+    ("id", None, "banjir diskon"),
+    ("id", None, "banjir promo"),
     ("vi", Some(1), "lũ"),
     ("vi", Some(1), "lụt"),
     ("vi", Some(1), "ngập"),
     ("vi", None, "ngập tràn"),
     ("vi", None, "ngập ngừng"),
+    ("vi", None, "ngập mặn"),
     ("vi", None, "lũ lượt"),
     ("vi", None, "lũ trẻ"),
     // storm
@@ -63,6 +70,7 @@ const LEXICON: &[(&str, Option<Kind>, &str)] = &[
     ("en", Some(2), "typhoons"),
     ("en", Some(2), "cyclone"),
     ("en", Some(2), "hurricane"),
+    ("en", None, "storm of"),
     ("id", Some(2), "badai"),
     ("id", Some(2), "topan"),
     ("id", Some(2), "siklon"),
@@ -206,6 +214,9 @@ mod tests {
         assert_eq!(kinds("vi", "động đất 4,1 độ ở quảng ngãi"), "earthquake");
         assert_eq!(kinds("vi", "phố cổ ngập tràn đèn lồng"), "");
         assert_eq!(kinds("vi", "bão giá xăng dầu"), "");
+        assert_eq!(kinds("vi", "trồng rừng ngập mặn"), "");
+        assert_eq!(kinds("id", "timnas banjir pujian"), "");
+        assert_eq!(kinds("en", "a flood of complaints"), "");
         assert_eq!(kinds("vi", "bão số 13 gây ngập"), "flood, storm");
         assert_eq!(kinds("id", "inflasi tahunan ri 2,6 persen"), "inflation");
         assert_eq!(
