@@ -1788,6 +1788,19 @@ mod tests {
         }
     }
 
+    /// A fresh store (in a directory kept alive by the caller) with feeds "a" and "b".
+    fn store_with_feeds_a_and_b() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        store
+            .sync_feeds([
+                ("a", "http://a.example/".to_string()),
+                ("b", "http://b.example/".to_string()),
+            ])
+            .unwrap();
+        (dir, store)
+    }
+
     fn postings_of(store: &Store, id: i64) -> Vec<(i64, i64)> {
         let conn = store.conn();
         let mut stmt = conn
@@ -1803,14 +1816,7 @@ mod tests {
     /// rare words still find the same story from another feed.
     #[test]
     fn common_words_get_no_postings_and_rare_ones_still_match() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
-        store
-            .sync_feeds([
-                ("a", "http://a.example/".to_string()),
-                ("b", "http://b.example/".to_string()),
-            ])
-            .unwrap();
+        let (_dir, store) = store_with_feeds_a_and_b();
         let now = Utc::now();
         // A name per item: two letters from the index, so no two items share it.
         let name = |i: usize| {
@@ -1889,14 +1895,7 @@ mod tests {
     /// `story_df`.
     #[test]
     fn postings_and_document_frequencies_follow_updates_and_retention() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db")).unwrap();
-        store
-            .sync_feeds([
-                ("a", "http://a.example/".to_string()),
-                ("b", "http://b.example/".to_string()),
-            ])
-            .unwrap();
+        let (_dir, store) = store_with_feeds_a_and_b();
         let now = Utc::now();
         let meta = FeedMeta::default();
         let first = news(

@@ -330,90 +330,21 @@ pub fn sanitize_html_reparsed(s: &str, base: Option<&Url>) -> String {
 /// nesting rules in [`may_reparse_differently`] applies. Anything else (tables, lists of
 /// definitions inside paragraphs, ruby, `pre` and its leading newline, …) takes the slow
 /// path.
+#[rustfmt::skip]
 const PLAIN_NESTING: &[&str] = &[
-    "a",
-    "abbr",
-    "acronym",
-    "address",
-    "article",
-    "aside",
-    "b",
-    "bdi",
-    "bdo",
-    "blockquote",
-    "br",
-    "center",
-    "cite",
-    "code",
-    "data",
-    "del",
-    "dfn",
-    "div",
-    "em",
-    "figcaption",
-    "figure",
-    "footer",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hgroup",
-    "hr",
-    "i",
-    "img",
-    "ins",
-    "kbd",
-    "li",
-    "mark",
-    "nav",
-    "ol",
-    "p",
-    "q",
-    "s",
-    "samp",
-    "section",
-    "small",
-    "span",
-    "strike",
-    "strong",
-    "sub",
-    "sup",
-    "time",
-    "tt",
-    "u",
-    "ul",
-    "var",
-    "wbr",
+    "a", "abbr", "acronym", "address", "article", "aside", "b", "bdi", "bdo", "blockquote",
+    "br", "center", "cite", "code", "data", "del", "dfn", "div", "em", "figcaption", "figure",
+    "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "i", "img", "ins",
+    "kbd", "li", "mark", "nav", "ol", "p", "q", "s", "samp", "section", "small", "span",
+    "strike", "strong", "sub", "sup", "time", "tt", "u", "ul", "var", "wbr",
 ];
 
 /// Start tags that close an open `p` (HTML's tree construction, "in body").
+#[rustfmt::skip]
 const CLOSES_P: &[&str] = &[
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "center",
-    "div",
-    "figcaption",
-    "figure",
-    "footer",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hgroup",
-    "hr",
-    "nav",
-    "ol",
-    "p",
-    "section",
-    "ul",
+    "address", "article", "aside", "blockquote", "center", "div", "figcaption", "figure",
+    "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "nav", "ol", "p",
+    "section", "ul",
 ];
 
 /// Whether parsing `html` — html5ever's serialization of a sanitized fragment — again could
@@ -430,29 +361,12 @@ pub fn may_reparse_differently(html: &str) -> bool {
         return false;
     }
     let mut open: Vec<&str> = Vec::new();
-    let mut rest = html;
-    while let Some(at) = rest.find('<') {
-        rest = &rest[at + 1..];
-        // The tag runs to the first `>` outside a double-quoted attribute value.
-        let mut quoted = false;
-        let Some(end) = rest.find(|c: char| {
-            if c == '"' {
-                quoted = !quoted;
-            }
-            c == '>' && !quoted
-        }) else {
-            return true;
+    for piece in SerializedHtml(html) {
+        let (name, closing) = match piece {
+            Piece::Text(_) => continue,
+            Piece::Unterminated => return true,
+            Piece::Tag { name, closing } => (name, closing),
         };
-        let tag = &rest[..end];
-        rest = &rest[end + 1..];
-        let (closing, tag) = match tag.strip_prefix('/') {
-            Some(t) => (true, t),
-            None => (false, tag),
-        };
-        let name_len = tag
-            .find(|c: char| !c.is_ascii_alphanumeric())
-            .unwrap_or(tag.len());
-        let name = &tag[..name_len];
         if !PLAIN_NESTING.contains(&name) {
             return true;
         }
@@ -481,42 +395,83 @@ pub fn may_reparse_differently(html: &str) -> bool {
 
 /// The plain text of sanitized HTML (what [`sanitize_html`] returned), the same as
 /// [`plain_text`] would make of it, without parsing it again: serialized HTML is regular
-/// enough to strip its tags with a scan (attribute values double-quoted, `<` in text
-/// escaped), and only `&amp;`, `&lt;`, `&gt;` and `&nbsp;` are escaped in text.
+/// enough to strip its tags with a scan, and only `&amp;`, `&lt;`, `&gt;` and `&nbsp;` are
+/// escaped in text.
 pub fn sanitized_text(html: &str) -> String {
     if !html.contains(['<', '&']) {
         return strip_illegal(&nfc(collapse_whitespace(html)));
     }
     let mut text = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(at) = rest.find('<') {
-        text.push_str(&rest[..at]);
-        rest = &rest[at + 1..];
-        let mut quoted = false;
-        let end = rest
-            .find(|c: char| {
-                if c == '"' {
-                    quoted = !quoted;
-                }
-                c == '>' && !quoted
-            })
-            .unwrap_or(rest.len());
-        let tag = rest[..end].strip_prefix('/').unwrap_or(&rest[..end]);
-        let name_len = tag
-            .find(|c: char| !c.is_ascii_alphanumeric())
-            .unwrap_or(tag.len());
-        if BREAKING.contains(&tag[..name_len].to_ascii_lowercase().as_str()) {
-            text.push(' ');
+    for piece in SerializedHtml(html) {
+        match piece {
+            Piece::Text(t) => text.push_str(t),
+            Piece::Tag { name, .. } if BREAKING.contains(&name.to_ascii_lowercase().as_str()) => {
+                text.push(' ')
+            }
+            Piece::Tag { .. } | Piece::Unterminated => {}
         }
-        rest = rest.get(end + 1..).unwrap_or("");
     }
-    text.push_str(rest);
     let text = text
         .replace("&lt;", "<")
         .replace("&gt;", ">")
         .replace("&nbsp;", "\u{a0}")
         .replace("&amp;", "&");
     strip_illegal(&nfc(collapse_whitespace(&text)))
+}
+
+/// A piece of serialized HTML (html5ever's output: attribute values double-quoted, `<` in
+/// text escaped, so a tag runs to the first `>` outside quotes).
+enum Piece<'a> {
+    Text(&'a str),
+    Tag {
+        name: &'a str,
+        closing: bool,
+    },
+    /// A `<` with no end: not serializer output.
+    Unterminated,
+}
+
+/// The pieces of serialized HTML, in order.
+struct SerializedHtml<'a>(&'a str);
+
+impl<'a> Iterator for SerializedHtml<'a> {
+    type Item = Piece<'a>;
+
+    fn next(&mut self) -> Option<Piece<'a>> {
+        let rest = self.0;
+        if rest.is_empty() {
+            return None;
+        }
+        let at = rest.find('<').unwrap_or(rest.len());
+        if at > 0 {
+            self.0 = &rest[at..];
+            return Some(Piece::Text(&rest[..at]));
+        }
+        let inner = &rest[1..];
+        let mut quoted = false;
+        let Some(end) = inner.find(|c: char| {
+            if c == '"' {
+                quoted = !quoted;
+            }
+            c == '>' && !quoted
+        }) else {
+            self.0 = "";
+            return Some(Piece::Unterminated);
+        };
+        self.0 = &inner[end + 1..];
+        let tag = &inner[..end];
+        let (closing, tag) = match tag.strip_prefix('/') {
+            Some(t) => (true, t),
+            None => (false, tag),
+        };
+        let name_len = tag
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(tag.len());
+        Some(Piece::Tag {
+            name: &tag[..name_len],
+            closing,
+        })
+    }
 }
 
 thread_local! {
