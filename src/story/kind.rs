@@ -1,7 +1,7 @@
-//! Kinds of event a headline names (a flood, an earthquake, the month's inflation figure):
-//! two reports of one province on one day are different stories when one is about a flood
-//! and the other about an earthquake, however many words they share. Used by the `Kind`
-//! veto in [`super::Profile::veto`].
+//! Kinds of event a headline names (a flood, an earthquake, an epidemic, the month's
+//! inflation figure): two reports of one province on one day are different stories when one
+//! is about a flood and the other about an earthquake, however many words they share. Used
+//! by the `Kind` veto in [`super::Profile::veto`].
 //!
 //! The lexicon is deliberately small: only kinds that are never the same event under another
 //! name, and phrases that name them unambiguously. A phrase that starts like one but means
@@ -24,6 +24,7 @@ pub const KIND_NAMES: &[&str] = &[
     "eruption",
     "inflation",
     "trade balance",
+    "epidemic",
 ];
 
 /// (language, kind or `None` for a look-alike that is no event, phrase).
@@ -140,6 +141,26 @@ const LEXICON: &[(&str, Option<Kind>, &str)] = &[
     ("vi", Some(7), "nhập siêu"),
     ("vi", Some(7), "cán cân thương mại"),
     ("vi", Some(7), "thặng dư thương mại"),
+    // epidemic
+    ("en", Some(8), "dengue"),
+    ("en", Some(8), "measles"),
+    ("en", Some(8), "cholera"),
+    ("en", Some(8), "outbreak"),
+    ("en", Some(8), "outbreaks"),
+    ("en", Some(8), "epidemic"),
+    ("en", Some(8), "flu"),
+    ("en", Some(8), "influenza"),
+    ("id", Some(8), "dbd"),
+    ("id", Some(8), "demam berdarah"),
+    ("id", Some(8), "campak"),
+    ("id", Some(8), "kolera"),
+    ("id", Some(8), "wabah"),
+    ("id", Some(8), "influenza"),
+    ("vi", Some(8), "sốt xuất huyết"),
+    ("vi", Some(8), "dịch bệnh"),
+    ("vi", Some(8), "sởi"),
+    ("vi", Some(8), "cúm"),
+    ("vi", Some(8), "tay chân miệng"),
 ];
 
 /// Phrases of one language by first word: (the phrase's words, its kind).
@@ -217,6 +238,10 @@ mod tests {
         assert_eq!(kinds("vi", "trồng rừng ngập mặn"), "");
         assert_eq!(kinds("id", "timnas banjir pujian"), "");
         assert_eq!(kinds("en", "a flood of complaints"), "");
+        assert_eq!(
+            kinds("id", "jawa barat waspada lonjakan demam berdarah"),
+            "epidemic"
+        );
         assert_eq!(kinds("vi", "bão số 13 gây ngập"), "flood, storm");
         assert_eq!(kinds("id", "inflasi tahunan ri 2,6 persen"), "inflation");
         assert_eq!(
