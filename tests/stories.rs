@@ -54,6 +54,15 @@ min_sources = 2
     Config::load(&path).unwrap()
 }
 
+/// The `story` of the item with this link in `bantin items --json` output.
+fn story_by_link(items: &[serde_json::Value], link: &str) -> serde_json::Value {
+    items
+        .iter()
+        .find(|v| v["link"].as_str().unwrap() == link)
+        .unwrap_or_else(|| panic!("no item {link}"))["story"]
+        .clone()
+}
+
 fn doc(cache: &RenderCache, key: &str) -> String {
     let snap = cache.snapshot();
     String::from_utf8(snap.docs[key].body().to_vec()).unwrap()
@@ -276,13 +285,7 @@ async fn an_updated_item_is_clustered_again() {
     );
     let dir = tempfile::tempdir().unwrap();
     let config = config(dir.path(), &server.url("/a.rss"), &server.url("/b.rss"));
-    let story_of = |items: &[serde_json::Value], link: &str| {
-        items
-            .iter()
-            .find(|v| v["link"].as_str().unwrap() == link)
-            .unwrap_or_else(|| panic!("no item {link}"))["story"]
-            .clone()
-    };
+    let story_of = story_by_link;
 
     common::poll(&config).await;
     let items = common::items_json(&config).await;
@@ -430,13 +433,7 @@ async fn a_report_naming_both_places_joins_two_partial_stories() {
             assert!(report.error.is_none(), "{}", report.summary());
         }
         let items = common::items_json(&config).await;
-        let story_of = |link: &str| {
-            items
-                .iter()
-                .find(|v| v["link"].as_str().unwrap() == link)
-                .unwrap_or_else(|| panic!("no item {link}"))["story"]
-                .clone()
-        };
+        let story_of = |link: &str| story_by_link(&items, link);
         assert_eq!(story_of(river.1), story_of(province.1), "order {order:?}");
         assert_eq!(story_of(river.1), story_of(both.1), "order {order:?}");
         assert_ne!(story_of(cpi.1), story_of(exports.1), "order {order:?}");

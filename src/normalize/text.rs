@@ -275,6 +275,18 @@ pub fn is_dangerous_url(value: &str) -> bool {
 /// Sanitizes an HTML fragment: a safe subset of tags and attributes, URLs made absolute
 /// against `base` (and dropped when they cannot be), only http/https/mailto links, NFC text.
 pub fn sanitize_html(s: &str, base: Option<&Url>) -> String {
+    sanitize(s, base, true)
+}
+
+/// Sanitizes like [`sanitize_html`] but always cleans the output again to check it is stable,
+/// never trusting [`may_reparse_differently`]: tests compare the two on real feeds.
+#[doc(hidden)]
+pub fn sanitize_html_reparsed(s: &str, base: Option<&Url>) -> String {
+    sanitize(s, base, false)
+}
+
+/// [`sanitize_html`]; `trust_scan` lets [`may_reparse_differently`] skip the second clean.
+fn sanitize(s: &str, base: Option<&Url>, trust_scan: bool) -> String {
     let input = truncate_bytes(s, MAX_HTML_BYTES);
     let input = flatten_deep_html(&input, MAX_HTML_DEPTH);
     with_sanitizer(base, |b| {
@@ -290,33 +302,13 @@ pub fn sanitize_html(s: &str, base: Option<&Url>) -> String {
         // inside an `<a>` left by the adoption agency, foster-parented table content, a `<p>`
         // around a block once a forbidden wrapper is unwrapped): clean again until nothing
         // changes (one more pass in practice), so that readers parse what was sanitized and
-        // sanitizing stays idempotent. Text without elements cannot change.
+        // sanitizing stays idempotent. The scan tells when nothing can change.
         let mut cleaned = clean(&input);
         for _ in 0..2 {
-            if !may_reparse_differently(&cleaned) {
+            if (trust_scan && !may_reparse_differently(&cleaned)) || !cleaned.contains('<') {
                 break;
             }
             let again = clean(&cleaned);
-            if again == cleaned {
-                break;
-            }
-            cleaned = again;
-        }
-        cleaned
-    })
-}
-
-/// Sanitizes like [`sanitize_html`] but always cleans the output again to check it is stable,
-/// never trusting [`may_reparse_differently`]: tests compare the two on real feeds.
-#[doc(hidden)]
-pub fn sanitize_html_reparsed(s: &str, base: Option<&Url>) -> String {
-    let once = sanitize_html(s, base);
-    with_sanitizer(base, |b| {
-        let mut cleaned = once;
-        for _ in 0..2 {
-            let again = nfc(strip_illegal(&b.clean(&cleaned).to_string())
-                .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
-                .to_string());
             if again == cleaned {
                 break;
             }
