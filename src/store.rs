@@ -1010,19 +1010,20 @@ fn insert_categories(
 /// best vote are kept, best first. Outlets report one event under one heading, and a terse
 /// headline ("Hà Nội mù mịt") gets the category its better-worded siblings earned.
 fn apply_story_categories(tx: &Transaction, item_id: i64) -> Result<(), StoreError> {
-    let members: Vec<(i64, String)> = tx
+    // (id, own categories, the story's categories as stored now)
+    let members: Vec<(i64, String, String)> = tx
         .prepare_cached(
-            "SELECT id, COALESCE(own_categories, categories) FROM items
+            "SELECT id, COALESCE(own_categories, categories), categories FROM items
              WHERE story = (SELECT story FROM items WHERE id = ?1)
              ORDER BY published, id",
         )?
-        .query_map([item_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([item_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
     if members.len() < 2 {
         return Ok(());
     }
     let mut votes: Vec<(String, u32)> = Vec::new();
-    for (_, cats) in &members {
+    for (_, cats, _) in &members {
         let cats: Vec<String> = serde_json::from_str(cats).unwrap_or_default();
         for (rank, c) in cats.iter().enumerate() {
             let v = if rank == 0 { 2 } else { 1 };
@@ -1040,7 +1041,10 @@ fn apply_story_categories(tx: &Transaction, item_id: i64) -> Result<(), StoreErr
         .map(|(c, _)| c)
         .collect();
     let json = serde_json::to_string(&story_categories).unwrap_or_default();
-    for (id, _) in &members {
+    // A member already carrying the story's categories is left alone: a story of forty
+    // members that one more report joins mostly keeps its categories, and rewriting every
+    // member's row (a few KB each) and its category rows was most of this function's cost.
+    for (id, ..) in members.iter().filter(|(_, _, current)| *current != json) {
         tx.prepare_cached("UPDATE items SET categories = ?2 WHERE id = ?1")?
             .execute(params![id, json])?;
         tx.prepare_cached("DELETE FROM item_categories WHERE item_id = ?1")?
@@ -1888,6 +1892,77 @@ mod tests {
         };
         assert_eq!(story_of("x"), story_of("149"));
         assert_ne!(story_of("x"), story_of("148"));
+    }
+
+    /// Every member of a story carries the story's categories, in its row and in
+    /// `item_categories`, after each report joins, whether the vote changed them or not.
+    #[test]
+    fn story_members_carry_the_story_categories_after_each_join() {
+        let (_dir, store) = store_with_feeds_a_and_b();
+        store
+            .sync_feeds([
+                ("a", "http://a.example/".to_string()),
+                ("b", "http://b.example/".to_string()),
+                ("c", "http://c.example/".to_string()),
+                ("d", "http://d.example/".to_string()),
+            ])
+            .unwrap();
+        let now = Utc::now();
+        let report = |key: &str, cats: &[&str]| Item {
+            categories: cats.iter().map(|c| c.to_string()).collect(),
+            ..news(
+                key,
+                "Quorvane bridge collapse injures twelve in Tesmarin",
+                "The Quorvane bridge in Tesmarin collapsed on Monday, injuring twelve people.",
+                now,
+            )
+        };
+        let check = |expected: &[&str]| {
+            let conn = store.conn();
+            let rows: Vec<(i64, String, i64)> = conn
+                .prepare("SELECT id, categories, story FROM items ORDER BY id")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let json = serde_json::to_string(expected).unwrap();
+            for (id, cats, story) in &rows {
+                assert_eq!(*story, rows[0].2, "one story");
+                assert_eq!(cats, &json, "item {id}'s row");
+                let linked: Vec<String> = conn
+                    .prepare(
+                        "SELECT category FROM item_categories WHERE item_id = ?1 ORDER BY rank",
+                    )
+                    .unwrap()
+                    .query_map([id], |r| r.get(0))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap();
+                assert_eq!(linked, expected, "item {id}'s category rows");
+            }
+        };
+        let join = |feed: &str, item: Item| {
+            store
+                .apply_fetch(
+                    feed,
+                    &FetchRecord::default(),
+                    &FeedMeta::default(),
+                    &[item],
+                    now,
+                )
+                .unwrap();
+        };
+        join("a", report("1", &["politics"]));
+        join("b", report("2", &["local"]));
+        // politics 2, local 2: both, the earliest member's first.
+        check(&["politics", "local"]);
+        join("c", report("3", &["local", "politics"]));
+        // local 4, politics 3: the vote changes the order, so every member is rewritten.
+        check(&["local", "politics"]);
+        join("d", report("4", &["local", "politics"]));
+        // local 6, politics 4: unchanged; the members keep what they carry.
+        check(&["local", "politics"]);
     }
 
     /// Postings have no foreign key (migration 4): an update removes its old words by key,

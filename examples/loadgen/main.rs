@@ -11,7 +11,10 @@
 //! ```
 //! `--large` is 1,000 feeds; `--write` replaces this section of BENCHMARKS.md; `--emit` only
 //! writes the feed files and a feeds.toml reading them from disk (for benches/serve.sh).
-//! `--first-poll-only` stops after the first poll (for `perf record`);
+//! `--first-poll-only` stops after the first poll, `--changed-poll-only` after the first
+//! re-poll with 10 % changed (skipping the phases between), both for `perf record`; with
+//! `LOADGEN_PERF_CTL=FIFO` the last phase writes `enable` to perf's control FIFO when it
+//! starts (`perf record -D -1 --control fifo:FIFO`), so only that phase is sampled;
 //! `LOADGEN_CONCURRENCY=N` sets `[poll] concurrency` and `per_host` (default 8) to compare
 //! memory against polls under way.
 
@@ -47,6 +50,8 @@ struct Args {
     listen: String,
     /// Stop after the first poll (for profiling it).
     first_only: bool,
+    /// Go from the first poll straight to the 10 %-changed re-poll, and stop after it.
+    changed_only: bool,
 }
 
 fn args() -> Args {
@@ -59,6 +64,7 @@ fn args() -> Args {
         emit: None,
         listen: "127.0.0.1:18080".into(),
         first_only: false,
+        changed_only: false,
     };
     let mut feeds = None;
     let mut it = std::env::args().skip(1);
@@ -76,9 +82,10 @@ fn args() -> Args {
             "--emit" => a.emit = Some(PathBuf::from(value())),
             "--listen" => a.listen = value(),
             "--first-poll-only" => a.first_only = true,
+            "--changed-poll-only" => a.changed_only = true,
             "-h" | "--help" => {
                 println!(
-                    "loadgen [--feeds N] [--items M] [--large] [--write] [--no-python] [--first-poll-only] [--emit DIR [--listen ADDR]]"
+                    "loadgen [--feeds N] [--items M] [--large] [--write] [--no-python] [--first-poll-only | --changed-poll-only] [--emit DIR [--listen ADDR]]"
                 );
                 std::process::exit(0);
             }
@@ -159,6 +166,14 @@ fn status_kib(field: &str) -> u64 {
 fn reset_peak() {
     LIFETIME_PEAK_KIB.fetch_max(status_kib("VmHWM:"), std::sync::atomic::Ordering::Relaxed);
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// Starts perf's sampling (see the module doc) when `LOADGEN_PERF_CTL` names its FIFO.
+fn perf_enable() {
+    if let Ok(fifo) = std::env::var("LOADGEN_PERF_CTL") {
+        std::fs::write(&fifo, "enable\n")
+            .unwrap_or_else(|e| die(&format!("LOADGEN_PERF_CTL {fifo}: {e}")));
+    }
 }
 
 fn mib(kib: u64) -> String {
@@ -661,6 +676,9 @@ fn main() {
         let conc = config.poll.concurrency;
 
         eprintln!("loadgen: first poll …");
+        if args.first_only {
+            perf_enable();
+        }
         let m = Meter::start();
         let reports = poll_many(&ingest, &config.feeds, conc).await.unwrap();
         let (new, updated, _, _, errors) = summarize(&reports);
@@ -681,6 +699,25 @@ fn main() {
             let p = &phases[0];
             println!(
                 "first poll: wall {:.2} s, CPU bantin {:.2} s, process {:.2} s, peak {}",
+                p.wall,
+                p.cpu_bantin,
+                p.cpu_process,
+                mib(p.peak_kib)
+            );
+            std::process::exit(0);
+        }
+
+        if args.changed_only {
+            corpus.publish(1, &base);
+            eprintln!("loadgen: re-poll, 10 % changed …");
+            perf_enable();
+            let m = Meter::start();
+            let reports = poll_many(&ingest, &config.feeds, conc).await.unwrap();
+            let (new, updated, unchanged, _, _) = summarize(&reports);
+            let p = m.stop("", 0, 0, String::new());
+            println!(
+                "10 % changed re-poll: wall {:.2} s, CPU bantin {:.2} s, process {:.2} s, peak {}; \
+                 {new} new, {updated} updated, {unchanged} unchanged",
                 p.wall,
                 p.cpu_bantin,
                 p.cpu_process,
