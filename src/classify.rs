@@ -24,7 +24,8 @@
 
 pub mod lang;
 
-use std::collections::HashMap;
+// The keyword index is looked up once per word of every item: foldhash, as in `story`.
+use foldhash::{HashMap, HashMapExt};
 
 use serde::Serialize;
 use unicode_normalization::UnicodeNormalization;

@@ -6,6 +6,11 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+
+/// The clusterer's maps, looked up a million times a first poll by term id or word: foldhash
+/// (seeded per process) instead of SipHash, as in `story`.
+type FastMap<K, V> = foldhash::HashMap<K, V>;
+use foldhash::HashMapExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -192,7 +197,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// See [`Store::story_df`].
 #[derive(Default)]
 struct DfCache {
-    df: HashMap<i64, u64>,
+    df: FastMap<i64, u64>,
     /// `PRAGMA data_version` when the cache was last right: it changes when another
     /// connection (another process) commits, and the cache is then dropped.
     data_version: Option<i64>,
@@ -1083,12 +1088,12 @@ struct Clusterer {
     outlets: Vec<String>,
     /// Document frequencies as this transaction sees them (stored value plus `pending`), by
     /// term id.
-    df: HashMap<i64, u64>,
+    df: FastMap<i64, u64>,
     /// Changes not yet written to `story_df`. One upsert per distinct term at the end of the
     /// fetch instead of one per item and term: a fetch of 100 items repeats most words.
-    pending: HashMap<i64, i64>,
+    pending: FastMap<i64, i64>,
     /// Clustered text and profile of items, by key, built before the transaction.
-    prepared: HashMap<String, Prepared>,
+    prepared: FastMap<String, Prepared>,
     /// `story_terms` rows of this fetch's items, written at the end in term order: inserts
     /// in key order touch each B-tree page once instead of once per item. Nothing in the
     /// fetch reads them: its own items are never each other's candidates (same feed).
@@ -1099,9 +1104,9 @@ impl Clusterer {
     fn new(outlets: Vec<String>) -> Clusterer {
         Clusterer {
             outlets,
-            df: HashMap::new(),
-            pending: HashMap::new(),
-            prepared: HashMap::new(),
+            df: FastMap::new(),
+            pending: FastMap::new(),
+            prepared: FastMap::new(),
             postings: Vec::new(),
         }
     }
@@ -1277,7 +1282,7 @@ impl Clusterer {
 
         // Document frequencies include this item.
         self.bump_df(tx, story::count_id(&lang))?;
-        let mut ids: HashMap<&str, i64> = HashMap::with_capacity(profile.features.len());
+        let mut ids: FastMap<&str, i64> = FastMap::with_capacity(profile.features.len());
         for (f, t) in profile.features.keys().zip(term_ids) {
             ids.insert(f.as_str(), t);
             self.bump_df(tx, t)?;
@@ -1334,7 +1339,7 @@ impl Clusterer {
         // story and retells another joins the two (the URL rule alone would leave them apart
         // whenever the retelling arrived first).
         {
-            let mut shared: HashMap<i64, usize> = HashMap::new();
+            let mut shared: FastMap<i64, usize> = FastMap::new();
             {
                 let mut stmt = tx.prepare_cached(
                     "SELECT item_id FROM story_terms WHERE term = ?1 AND day BETWEEN ?2 AND ?3

@@ -34,7 +34,14 @@
 //! store's `story_terms`), so assigning an item costs what the items of its ±2 days share with
 //! it, never a scan of everything stored.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+// foldhash, not std's SipHash: a profile hashes every word of its item several times, and
+// SipHash was a tenth of a first poll's instructions. Its seed is random per process, and a
+// profile's maps hold one item's words (a few hundred at most), so colliding keys crafted in
+// a feed could cost little even if they were found.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -301,11 +308,11 @@ pub fn strip_decorations(title: &str, outlets: &[&str]) -> String {
 // ---------------------------------------------------------------------------------------------
 
 #[derive(Debug, Clone)]
-struct Token {
+struct Token<'a> {
     /// As written (NFC).
-    text: String,
-    /// Lower-case.
-    lower: String,
+    text: &'a str,
+    /// Lower-case (borrowed when the word has no capital).
+    lower: Cow<'a, str>,
     /// First token of a sentence (its capital letter says nothing).
     sentence_start: bool,
     /// First token after punctuation (a comma, a dash between spaces, brackets…): no phrase
@@ -314,7 +321,7 @@ struct Token {
     number: bool,
 }
 
-impl Token {
+impl Token<'_> {
     fn capitalized(&self) -> bool {
         !self.number && self.text.chars().next().is_some_and(char::is_uppercase)
     }
@@ -326,46 +333,68 @@ impl Token {
     }
 }
 
-fn tokenize(text: &str) -> Vec<Token> {
-    // Item text is NFC already (normalize makes it so); checking is cheaper than composing.
-    let chars: Vec<char> = match unicode_normalization::is_nfc_quick(text.chars()) {
-        unicode_normalization::IsNormalized::Yes => text.chars().collect(),
-        _ => text.nfc().collect(),
+/// `text` in NFC: item text is NFC already (normalize makes it so), and checking is cheaper
+/// than composing.
+fn nfc(text: &str) -> Cow<'_, str> {
+    match unicode_normalization::is_nfc_quick(text.chars()) {
+        unicode_normalization::IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfc().collect()),
+    }
+}
+
+/// `word` in lower case, borrowed when lower-casing leaves it as it is (most words of a
+/// text): one allocation less per word.
+fn lower_case(word: &str) -> Cow<'_, str> {
+    let unchanged = |c: char| {
+        let mut l = c.to_lowercase();
+        l.next() == Some(c) && l.next().is_none()
     };
-    let mut out = Vec::new();
+    if word.chars().all(unchanged) {
+        Cow::Borrowed(word)
+    } else {
+        Cow::Owned(word.to_lowercase())
+    }
+}
+
+/// The words and numbers of `text`, which must be NFC (see [`nfc`]). Tokens borrow from it.
+fn tokenize(text: &str) -> Vec<Token<'_>> {
+    // (byte offset, char): tokens are slices of `text`, and the rules look one character
+    // behind and ahead.
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let at = |i: usize| chars.get(i).map(|&(_, c)| c);
+    let offset = |i: usize| chars.get(i).map_or(text.len(), |&(o, _)| o);
+    let mut out = Vec::with_capacity(chars.len() / 5);
     let mut i = 0;
     let mut sentence_start = true;
     let mut clause_start = true;
     while i < chars.len() {
-        let c = chars[i];
+        let c = chars[i].1;
         if c.is_ascii_digit() {
             let start = i;
-            while i < chars.len() && chars[i].is_ascii_digit() {
+            let digit = |i: usize| at(i).is_some_and(|c| c.is_ascii_digit());
+            while digit(i) {
                 i += 1;
             }
             // 3.000 / 4,1 / 1,200.5
-            while i + 1 < chars.len()
-                && matches!(chars[i], '.' | ',')
-                && chars[i + 1].is_ascii_digit()
-            {
+            while matches!(at(i), Some('.' | ',')) && digit(i + 1) {
                 i += 1;
-                while i < chars.len() && chars[i].is_ascii_digit() {
+                while digit(i) {
                     i += 1;
                 }
             }
             // 2-1 (a score)
-            if i + 1 < chars.len() && chars[i] == '-' && chars[i + 1].is_ascii_digit() {
+            if at(i) == Some('-') && digit(i + 1) {
                 i += 1;
-                while i < chars.len() && chars[i].is_ascii_digit() {
+                while digit(i) {
                     i += 1;
                 }
             }
-            if i < chars.len() && chars[i] == '%' {
+            if at(i) == Some('%') {
                 i += 1;
             }
-            let text: String = chars[start..i].iter().collect();
+            let text = &text[offset(start)..offset(i)];
             out.push(Token {
-                lower: text.clone(),
+                lower: Cow::Borrowed(text),
                 text,
                 sentence_start,
                 clause_start,
@@ -375,20 +404,19 @@ fn tokenize(text: &str) -> Vec<Token> {
             clause_start = false;
         } else if c.is_alphabetic() {
             let start = i;
-            while i < chars.len()
-                && (chars[i].is_alphabetic()
-                    || unicode_normalization::char::is_combining_mark(chars[i]))
-            {
+            while at(i).is_some_and(|c| {
+                c.is_alphabetic() || unicode_normalization::char::is_combining_mark(c)
+            }) {
                 i += 1;
             }
-            let text: String = chars[start..i].iter().collect();
-            let lower = text.to_lowercase();
+            let word = &text[offset(start)..offset(i)];
             // The "s" of a possessive ("Hanoi's") is not a word.
-            let possessive = lower == "s" && start > 0 && matches!(chars[start - 1], '\'' | '’');
+            let possessive =
+                matches!(word, "s" | "S") && start > 0 && matches!(chars[start - 1].1, '\'' | '’');
             if !possessive {
                 out.push(Token {
-                    text,
-                    lower,
+                    text: word,
+                    lower: lower_case(word),
                     sentence_start,
                     clause_start,
                     number: false,
@@ -404,8 +432,8 @@ fn tokenize(text: &str) -> Vec<Token> {
             // not break a clause; anything else does.
             let inside_word = matches!(c, '-' | '\'' | '’')
                 && i > 0
-                && chars[i - 1].is_alphanumeric()
-                && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+                && chars[i - 1].1.is_alphanumeric()
+                && at(i + 1).is_some_and(|n| n.is_alphanumeric());
             if !c.is_whitespace() && !inside_word {
                 clause_start = true;
             }
@@ -555,10 +583,10 @@ fn month_of(lang: &str, word: &str) -> Option<u8> {
 /// Mười Một`); the small numerals count only when capitalized (`tháng Ba`), since `tháng ba`
 /// can be "three months" in a run of words.
 fn vi_month_word(word: &Token, next: Option<&Token>) -> Option<u8> {
-    let m = match word.lower.as_str() {
+    let m = match word.lower.as_ref() {
         "giêng" => 1,
         "chạp" => 12,
-        "mười" => match next.map(|n| n.lower.as_str()) {
+        "mười" => match next.map(|n| n.lower.as_ref()) {
             Some("một") => 11,
             Some("hai") => 12,
             _ => 10,
@@ -770,8 +798,9 @@ impl Profile {
     /// Builds the profile of an item from its decoration-free headline and its summary as
     /// plain text.
     pub fn new(lang: &str, headline: &str, summary: &str) -> Profile {
-        let title = tokenize(headline);
-        let body = tokenize(summary);
+        let (headline, summary) = (nfc(headline), nfc(summary));
+        let title = tokenize(&headline);
+        let body = tokenize(&summary);
         let stop = stop_set(lang);
         let conn = connectors(lang);
 
@@ -782,13 +811,14 @@ impl Profile {
             .iter()
             .chain(&body)
             .filter(|t| t.capitalized() && (!t.sentence_start || t.all_caps()))
-            .map(|t| t.lower.clone())
+            .map(|t| t.lower.to_string())
             .collect();
         if lang == "vi" && title.len() >= 2 && title[0].capitalized() && title[1].capitalized() {
-            proper.insert(title[0].lower.clone());
+            proper.insert(title[0].lower.to_string());
         }
-        let is_name =
-            |t: &Token| t.capitalized() && t.text.chars().count() > 1 && proper.contains(&t.lower);
+        let is_name = |t: &Token| {
+            t.capitalized() && t.text.chars().count() > 1 && proper.contains(t.lower.as_ref())
+        };
         let runs = |tokens: &[Token]| -> Vec<Vec<String>> {
             let mut runs = Vec::new();
             let mut cur: Vec<String> = Vec::new();
@@ -803,7 +833,7 @@ impl Profile {
                         if tokens[k].lower == "mười"
                             && tokens
                                 .get(k + 1)
-                                .is_some_and(|n| matches!(n.lower.as_str(), "một" | "hai"))
+                                .is_some_and(|n| matches!(n.lower.as_ref(), "một" | "hai"))
                         {
                             month_word[k + 1] = true;
                         }
@@ -812,8 +842,8 @@ impl Profile {
             }
             for (k, t) in tokens.iter().enumerate() {
                 if is_name(t) && !month_word[k] {
-                    cur.push(t.lower.clone());
-                } else if !cur.is_empty() && conn.contains(&t.lower.as_str()) && !t.sentence_start {
+                    cur.push(t.lower.to_string());
+                } else if !cur.is_empty() && conn.contains(&t.lower.as_ref()) && !t.sentence_start {
                     cur.push(String::new()); // a connector: kept for acronyms, not a name part
                 } else if !cur.is_empty() {
                     runs.push(std::mem::take(&mut cur));
@@ -827,8 +857,11 @@ impl Profile {
         let title_runs = runs(&title);
         let body_runs = runs(&body);
 
-        let mut vocabulary: HashSet<String> =
-            title.iter().chain(&body).map(|t| t.lower.clone()).collect();
+        let mut vocabulary: HashSet<String> = title
+            .iter()
+            .chain(&body)
+            .map(|t| t.lower.to_string())
+            .collect();
         // Stems too, so that "Vietnamese" mentions "Vietnam" and "Japanese" "Japan".
         if matches!(lang, "en" | "id") {
             let stems: Vec<String> = vocabulary.iter().map(|w| stem(lang, w)).collect();
@@ -854,7 +887,7 @@ impl Profile {
         let acronyms: HashSet<&str> = title
             .iter()
             .filter(|t| t.all_caps())
-            .map(|t| t.lower.as_str())
+            .map(|t| t.lower.as_ref())
             .collect();
         let headline_names: Vec<Vec<String>> = title_runs
             .into_iter()
@@ -879,7 +912,7 @@ impl Profile {
         let movements = |tokens: &[Token]| {
             let mut moves = (false, false);
             for (k, t) in tokens.iter().enumerate() {
-                let next = tokens.get(k + 1).map(|n| n.lower.as_str());
+                let next = tokens.get(k + 1).map(|n| n.lower.as_ref());
                 match direction(lang, &t.lower, next) {
                     Some(true) => moves.0 = true,
                     Some(false) => moves.1 = true,
@@ -940,12 +973,12 @@ impl Profile {
                     prev = None;
                     continue;
                 }
-                if !stop.contains(t.lower.as_str()) {
+                if !stop.contains(t.lower.as_ref()) {
                     features.insert(stem(lang, &t.lower), weight);
                     if lang == "vi"
                         && !t.clause_start
                         && let Some(p) = prev
-                        && !stop.contains(p.lower.as_str())
+                        && !stop.contains(p.lower.as_ref())
                     {
                         features.insert(format!("{}_{}", p.lower, t.lower), weight);
                     }
@@ -960,7 +993,7 @@ impl Profile {
                 if t.clause_start {
                     out.push(None);
                 }
-                out.push(Some(t.lower.as_str()));
+                out.push(Some(t.lower.as_ref()));
             }
             kind::kinds_in(lang, out)
         };

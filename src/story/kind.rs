@@ -8,7 +8,10 @@
 //! something else ("ngập tràn", filled with; "bão giá", a price storm) is listed with no
 //! kind, and the longest phrase at a position wins.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+// Looked up once per word of every item: foldhash, as in `story`.
+use foldhash::{HashMap, HashMapExt};
 use std::sync::OnceLock;
 
 /// A kind of event, as an index into [`KIND_NAMES`].
