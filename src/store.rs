@@ -4,7 +4,6 @@
 //! Times are stored as Unix seconds. Every write of one fetch happens in one `BEGIN IMMEDIATE`
 //! transaction, so a reader (or a crash) never sees half a fetch.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// The clusterer's maps, looked up a million times a first poll by term id or word: foldhash
@@ -20,6 +19,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use crate::dedup::canonical_url;
 use crate::model::{Enclosure, FeedHints, FeedMeta, FeedStatus, Item, StoredItem, UpsertCounts};
 use crate::story::{self, Candidate, Profile, Rule};
+
+mod memo;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -176,6 +177,9 @@ pub struct Store {
     /// Story document frequencies as committed, kept between polls (reading them from
     /// `story_df` was a sixth of the writer's time). Only the writer, holding `conn`, uses it.
     story_df: Arc<Mutex<DfCache>>,
+    /// Story profiles of recent items, kept between polls (see `memo`). Only the writer,
+    /// holding `conn`, uses it.
+    profiles: Arc<Mutex<memo::ProfileMemo>>,
     path: PathBuf,
 }
 
@@ -339,6 +343,7 @@ impl Store {
             reader: Arc::new(Mutex::new(second()?)),
             _checkpointer: Arc::new(Checkpointer::start(second()?)),
             story_df: Arc::default(),
+            profiles: Arc::default(),
             path: path.to_path_buf(),
         })
     }
@@ -435,6 +440,9 @@ impl Store {
             clusterer.df = std::mem::take(&mut df_cache.df);
         }
         df_cache.data_version = None;
+        // Kept profiles check their own text, so they survive other processes' writes.
+        let mut memo = lock(&self.profiles);
+        clusterer.memo = std::mem::take(&mut *memo);
         tx.execute(
             "UPDATE feeds SET title = COALESCE(?2, title), site_link = COALESCE(?3, site_link),
                lang = COALESCE(?4, lang), etag = ?5, last_modified = ?6, body_hash = ?7,
@@ -468,6 +476,7 @@ impl Store {
 
         clusterer.finish(&tx)?;
         tx.commit()?;
+        *memo = std::mem::take(&mut clusterer.memo);
 
         if clusterer.df.len() <= DF_CACHE_TERMS {
             df_cache.df = std::mem::take(&mut clusterer.df);
@@ -1098,6 +1107,8 @@ struct Clusterer {
     /// in key order touch each B-tree page once instead of once per item. Nothing in the
     /// fetch reads them: its own items are never each other's candidates (same feed).
     postings: Vec<(i64, i64, i64)>,
+    /// Profiles of stored items, kept between fetches (see `memo`).
+    memo: memo::ProfileMemo,
 }
 
 impl Clusterer {
@@ -1108,6 +1119,7 @@ impl Clusterer {
             pending: FastMap::new(),
             prepared: FastMap::new(),
             postings: Vec::new(),
+            memo: memo::ProfileMemo::default(),
         }
     }
 
@@ -1405,12 +1417,11 @@ impl Clusterer {
                     {
                         continue;
                     }
-                    let (h, s) = story::split_story_text(&ctext);
                     candidates.push(Candidate {
                         id: *cid,
                         story: st.unwrap_or(*cid),
                         published: pubd,
-                        profile: Profile::new(&clang, h, s),
+                        profile: self.memo.profile(*cid, &clang, &ctext),
                         norm: cnorm,
                     });
                 }
@@ -1444,11 +1455,11 @@ impl Clusterer {
             // for lack of similarity stay apart (the month's inflation and its trade figures
             // are both matched by a report on the whole release).
             let mut joined: Vec<i64> = Vec::new();
-            let mut joined_members: Vec<Cow<Profile>> = Vec::new();
+            let mut joined_members: Vec<Arc<Profile>> = Vec::new();
             let mut text_matched = false;
             if let Some((url_story, ..)) = decision {
                 joined.push(url_story);
-                joined_members.extend(story_profiles(tx, url_story, &candidates)?);
+                joined_members.extend(story_profiles(tx, url_story, &mut self.memo)?);
             }
             let mut refused: Vec<i64> = Vec::new();
             for (i, score) in found {
@@ -1456,8 +1467,8 @@ impl Clusterer {
                 if refused.contains(&c.story) || joined.contains(&c.story) {
                     continue;
                 }
-                let members = story_profiles(tx, c.story, &candidates)?;
-                if !story::admits(&profile, members.iter().map(Cow::as_ref))
+                let members = story_profiles(tx, c.story, &mut self.memo)?;
+                if !story::admits(&profile, members.iter().map(|m| &**m))
                     || (text_matched && !bridges(&profile, &joined_members, &members))
                 {
                     refused.push(c.story);
@@ -1480,6 +1491,8 @@ impl Clusterer {
             }
         }
         let (story, rule, score, matched) = decision.unwrap_or((id, Rule::New, 0.0, None));
+        // The next reports of this story will have this item as a candidate.
+        self.memo.keep(id, &lang, &text, Arc::new(profile));
         self.postings
             .extend(indexed.into_iter().map(|term| (term, day, id)));
         Ok(Assigned {
@@ -1532,7 +1545,7 @@ impl Assigned {
 /// one contradicts a member of the other, and a names veto that `item` reconciles
 /// ([`Profile::names_reconciled_by`]) kept at least one pair of them apart, and only such
 /// vetoes did.
-fn bridges(item: &Profile, story: &[Cow<Profile>], other: &[Cow<Profile>]) -> bool {
+fn bridges(item: &Profile, story: &[Arc<Profile>], other: &[Arc<Profile>]) -> bool {
     let mut reconciled = false;
     for a in story {
         for b in other {
@@ -1547,13 +1560,12 @@ fn bridges(item: &Profile, story: &[Cow<Profile>], other: &[Cow<Profile>]) -> bo
 }
 
 /// The profiles of the stored members of `story` (stories are small: one item per outlet at
-/// most; read by `items_by_story`). Members among `candidates` lend their profile, already
-/// built; the others' are built from their stored text.
-fn story_profiles<'c>(
+/// most; read by `items_by_story`), kept ones where their text is unchanged.
+fn story_profiles(
     tx: &Transaction,
     story: i64,
-    candidates: &'c [Candidate],
-) -> Result<Vec<Cow<'c, Profile>>, StoreError> {
+    memo: &mut memo::ProfileMemo,
+) -> Result<Vec<Arc<Profile>>, StoreError> {
     let mut stmt = tx.prepare_cached(
         "SELECT id, lang, story_text FROM items
          WHERE story = ?1 AND story_text IS NOT NULL LIMIT 64",
@@ -1562,18 +1574,9 @@ fn story_profiles<'c>(
     let mut members = Vec::new();
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        if let Some(c) = candidates.iter().find(|c| c.id == id) {
-            members.push(Cow::Borrowed(&c.profile));
-            continue;
-        }
         let lang: Option<String> = r.get(1)?;
         let text: String = r.get(2)?;
-        let (h, s) = story::split_story_text(&text);
-        members.push(Cow::Owned(Profile::new(
-            lang.as_deref().unwrap_or("und"),
-            h,
-            s,
-        )));
+        members.push(memo.profile(id, lang.as_deref().unwrap_or("und"), &text));
     }
     Ok(members)
 }

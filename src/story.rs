@@ -1208,7 +1208,8 @@ pub struct Candidate {
     pub id: i64,
     pub story: i64,
     pub published: i64,
-    pub profile: Profile,
+    /// Shared with the store's kept profiles (see `store::memo`).
+    pub profile: std::sync::Arc<Profile>,
     /// The length of its weighted feature vector, computed when it was stored.
     pub norm: f64,
 }
@@ -1582,7 +1583,7 @@ mod tests {
             id: 1,
             story: 1,
             published,
-            profile: next.clone(),
+            profile: std::sync::Arc::new(next.clone()),
             norm: norm(&next),
         };
         let mut found = |dt: i64| matches(&first, norm(&first), 0, &[at(dt)], &mut idf).len();
