@@ -1973,6 +1973,69 @@ mod tests {
         check(&["local", "politics"]);
     }
 
+    /// A kept profile is never used for an item whose text changed, even when another
+    /// process (here a second `Store` on the same file, with its own memo) changed it:
+    /// afterwards a report of the old headline no longer joins the item, and one of the new
+    /// headline does.
+    #[test]
+    fn an_item_updated_by_another_process_is_matched_by_its_new_text() {
+        let (dir, daemon) = store_with_feeds_a_and_b();
+        daemon
+            .sync_feeds([
+                ("a", "http://a.example/".to_string()),
+                ("b", "http://b.example/".to_string()),
+                ("c", "http://c.example/".to_string()),
+            ])
+            .unwrap();
+        let cli = Store::open(&dir.path().join("t.db")).unwrap();
+        let now = Utc::now();
+        let bridge = |key: &str| {
+            news(
+                key,
+                "Quorvane bridge collapse injures twelve in Tesmarin",
+                "The Quorvane bridge in Tesmarin collapsed on Monday, injuring twelve people.",
+                now,
+            )
+        };
+        let vote = |key: &str| {
+            news(
+                key,
+                "Dalvesh council approves Orlimar harbour budget",
+                "The Dalvesh council approved the Orlimar harbour budget after a long debate.",
+                now,
+            )
+        };
+        let fetch = |store: &Store, feed: &str, item: Item| {
+            store
+                .apply_fetch(
+                    feed,
+                    &FetchRecord::default(),
+                    &FeedMeta::default(),
+                    &[item],
+                    now,
+                )
+                .unwrap();
+        };
+        let story_of = |key: &str| -> (i64, i64) {
+            daemon
+                .conn()
+                .query_row("SELECT id, story FROM items WHERE key = ?1", [key], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .unwrap()
+        };
+        // The daemon keeps item 1's profile; the other process replaces its text.
+        fetch(&daemon, "a", bridge("1"));
+        fetch(&cli, "a", vote("1"));
+        fetch(&daemon, "b", bridge("2"));
+        let (one, story_one) = story_of("1");
+        assert_eq!(story_one, one, "item 1 is its own story");
+        let (two, story_two) = story_of("2");
+        assert_eq!(story_two, two, "the old headline no longer finds item 1");
+        fetch(&daemon, "c", vote("3"));
+        assert_eq!(story_of("3").1, story_one, "the new headline does");
+    }
+
     /// Postings have no foreign key (migration 4): an update removes its old words by key,
     /// retention removes old days, and the cached document frequencies stay equal to
     /// `story_df`.
