@@ -1813,6 +1813,18 @@ mod tests {
         (dir, store)
     }
 
+    /// The document frequencies in `story_df` (terms counted zero times left out), by term.
+    fn stored_df(store: &Store) -> HashMap<i64, i64> {
+        store
+            .conn()
+            .prepare("SELECT term, df FROM story_df WHERE df > 0")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
     fn postings_of(store: &Store, id: i64) -> Vec<(i64, i64)> {
         let conn = store.conn();
         let mut stmt = conn
@@ -2119,14 +2131,7 @@ mod tests {
                 later,
             )
             .unwrap();
-        let table: HashMap<i64, i64> = store
-            .conn()
-            .prepare("SELECT term, df FROM story_df WHERE df > 0")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let table = stored_df(&store);
         let cached = store.story_df.lock().unwrap();
         assert!(cached.data_version.is_some());
         for (term, df) in &cached.df {
@@ -2236,14 +2241,7 @@ mod tests {
             .unwrap();
         ours.apply_fetch("a", &record, &meta, &[item("4")], now)
             .unwrap();
-        let table: HashMap<i64, i64> = ours
-            .conn()
-            .prepare("SELECT term, df FROM story_df")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let table = stored_df(&ours);
         let cached = ours.story_df.lock().unwrap();
         assert!(!cached.df.is_empty());
         for (term, df) in &cached.df {
