@@ -124,13 +124,10 @@ pub fn fold_accents(s: &str) -> String {
 
 /// Lower-case words of `s`, diacritics kept (Vietnamese `bóng đá` ≠ `bóng da`).
 pub fn words(s: &str) -> Vec<String> {
-    // Item text is NFC already (normalize makes it so): checking is cheaper than composing,
-    // which was most of this function's time.
-    let s = match unicode_normalization::is_nfc_quick(s.chars()) {
-        unicode_normalization::IsNormalized::Yes => std::borrow::Cow::Borrowed(s),
-        _ => std::borrow::Cow::Owned(s.nfc().collect::<String>()),
-    };
-    s.chars()
+    // Item text is NFC already: checking is cheaper than composing, which was most of this
+    // function's time.
+    crate::normalize::text::nfc_str(s)
+        .chars()
         .flat_map(char::to_lowercase)
         .collect::<String>()
         .split(|c: char| !c.is_alphanumeric())

@@ -5,15 +5,11 @@
 //! transaction, so a reader (or a crash) never sees half a fetch.
 
 use std::collections::HashMap;
-
-/// The clusterer's maps, looked up a million times a first poll by term id or word: foldhash
-/// (seeded per process) instead of SipHash, as in `story`.
-type FastMap<K, V> = foldhash::HashMap<K, V>;
-use foldhash::HashMapExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, TimeZone, Utc};
+use foldhash::HashMapExt;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::dedup::canonical_url;
@@ -21,6 +17,10 @@ use crate::model::{Enclosure, FeedHints, FeedMeta, FeedStatus, Item, StoredItem,
 use crate::story::{self, Candidate, Profile, Rule};
 
 mod memo;
+
+/// The clusterer's maps, looked up a million times a first poll by term id or word: foldhash
+/// (seeded per process) instead of SipHash, as in `story`.
+type FastMap<K, V> = foldhash::HashMap<K, V>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -43,8 +43,6 @@ use std::collections::BTreeSet;
 // a feed could cost little even if they were found.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
-use unicode_normalization::UnicodeNormalization;
-
 mod kind;
 
 /// Items further apart than this (by publication time) are never the same story: the reports
@@ -333,15 +331,6 @@ impl Token<'_> {
     }
 }
 
-/// `text` in NFC: item text is NFC already (normalize makes it so), and checking is cheaper
-/// than composing.
-fn nfc(text: &str) -> Cow<'_, str> {
-    match unicode_normalization::is_nfc_quick(text.chars()) {
-        unicode_normalization::IsNormalized::Yes => Cow::Borrowed(text),
-        _ => Cow::Owned(text.nfc().collect()),
-    }
-}
-
 /// `word` in lower case, borrowed when lower-casing leaves it as it is (most words of a
 /// text): one allocation less per word.
 fn lower_case(word: &str) -> Cow<'_, str> {
@@ -356,7 +345,8 @@ fn lower_case(word: &str) -> Cow<'_, str> {
     }
 }
 
-/// The words and numbers of `text`, which must be NFC (see [`nfc`]). Tokens borrow from it.
+/// The words and numbers of `text`, which must be NFC (see `normalize::text::nfc_str`).
+/// Tokens borrow from it.
 fn tokenize(text: &str) -> Vec<Token<'_>> {
     // (byte offset, char): tokens are slices of `text`, and the rules look one character
     // behind and ahead.
@@ -798,7 +788,8 @@ impl Profile {
     /// Builds the profile of an item from its decoration-free headline and its summary as
     /// plain text.
     pub fn new(lang: &str, headline: &str, summary: &str) -> Profile {
-        let (headline, summary) = (nfc(headline), nfc(summary));
+        use crate::normalize::text::nfc_str;
+        let (headline, summary) = (nfc_str(headline), nfc_str(summary));
         let title = tokenize(&headline);
         let body = tokenize(&summary);
         let stop = stop_set(lang);

@@ -129,13 +129,22 @@ pub fn plain_text(s: &str) -> String {
 /// `s` in Unicode NFC. Feeds are nearly always NFC already: the quick check (no allocation)
 /// skips the decompose/recompose pass for them.
 pub fn nfc(s: String) -> String {
+    match nfc_str(&s) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(composed) => composed,
+    }
+}
+
+/// [`nfc`] of a borrowed string: borrowed back when it is NFC already (item text always is,
+/// so story profiles and classification only check).
+pub fn nfc_str(s: &str) -> std::borrow::Cow<'_, str> {
     if s.is_ascii()
         || unicode_normalization::is_nfc_quick(s.chars())
             == unicode_normalization::IsNormalized::Yes
     {
-        s
+        std::borrow::Cow::Borrowed(s)
     } else {
-        s.nfc().collect()
+        std::borrow::Cow::Owned(s.nfc().collect())
     }
 }
 
