@@ -1800,17 +1800,38 @@ mod tests {
         }
     }
 
-    /// A fresh store (in a directory kept alive by the caller) with feeds "a" and "b".
-    fn store_with_feeds_a_and_b() -> (tempfile::TempDir, Store) {
+    /// A fresh store (in a directory kept alive by the caller) with the feeds `names`, each
+    /// at `http://NAME.example/`.
+    fn store_with_feeds(names: &[&str]) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db")).unwrap();
         store
-            .sync_feeds([
-                ("a", "http://a.example/".to_string()),
-                ("b", "http://b.example/".to_string()),
-            ])
+            .sync_feeds(names.iter().map(|n| (*n, format!("http://{n}.example/"))))
             .unwrap();
         (dir, store)
+    }
+
+    /// Stores a successful fetch of `items` from `feed`, with no HTTP record or channel data.
+    fn fetch(store: &Store, feed: &str, items: &[Item], now: DateTime<Utc>) -> UpsertCounts {
+        store
+            .apply_fetch(
+                feed,
+                &FetchRecord::default(),
+                &FeedMeta::default(),
+                items,
+                now,
+            )
+            .unwrap()
+    }
+
+    /// A report of one event (the same headline and summary whatever its key).
+    fn bridge_report(key: &str, now: DateTime<Utc>) -> Item {
+        news(
+            key,
+            "Quorvane bridge collapse injures twelve in Tesmarin",
+            "The Quorvane bridge in Tesmarin collapsed on Monday, injuring twelve people.",
+            now,
+        )
     }
 
     /// The document frequencies in `story_df` (terms counted zero times left out), by term.
@@ -1840,7 +1861,7 @@ mod tests {
     /// rare words still find the same story from another feed.
     #[test]
     fn common_words_get_no_postings_and_rare_ones_still_match() {
-        let (_dir, store) = store_with_feeds_a_and_b();
+        let (_dir, store) = store_with_feeds(&["a", "b"]);
         let now = Utc::now();
         // A name per item: two letters from the index, so no two items share it.
         let name = |i: usize| {
@@ -1857,15 +1878,7 @@ mod tests {
                 )
             })
             .collect();
-        store
-            .apply_fetch(
-                "a",
-                &FetchRecord::default(),
-                &FeedMeta::default(),
-                &items,
-                now,
-            )
-            .unwrap();
+        fetch(&store, "a", &items, now);
         let id_of = |key: &str| -> i64 {
             store
                 .conn()
@@ -1893,15 +1906,7 @@ mod tests {
             &format!("Traders watched {} closely.", name(149)),
             now,
         );
-        store
-            .apply_fetch(
-                "b",
-                &FetchRecord::default(),
-                &FeedMeta::default(),
-                std::slice::from_ref(&retold),
-                now,
-            )
-            .unwrap();
+        fetch(&store, "b", std::slice::from_ref(&retold), now);
         let story_of = |key: &str| -> i64 {
             store
                 .conn()
@@ -1918,24 +1923,11 @@ mod tests {
     /// `item_categories`, after each report joins, whether the vote changed them or not.
     #[test]
     fn story_members_carry_the_story_categories_after_each_join() {
-        let (_dir, store) = store_with_feeds_a_and_b();
-        store
-            .sync_feeds([
-                ("a", "http://a.example/".to_string()),
-                ("b", "http://b.example/".to_string()),
-                ("c", "http://c.example/".to_string()),
-                ("d", "http://d.example/".to_string()),
-            ])
-            .unwrap();
+        let (_dir, store) = store_with_feeds(&["a", "b", "c", "d"]);
         let now = Utc::now();
         let report = |key: &str, cats: &[&str]| Item {
             categories: cats.iter().map(|c| c.to_string()).collect(),
-            ..news(
-                key,
-                "Quorvane bridge collapse injures twelve in Tesmarin",
-                "The Quorvane bridge in Tesmarin collapsed on Monday, injuring twelve people.",
-                now,
-            )
+            ..bridge_report(key, now)
         };
         let check = |expected: &[&str]| {
             let conn = store.conn();
@@ -1962,17 +1954,7 @@ mod tests {
                 assert_eq!(linked, expected, "item {id}'s category rows");
             }
         };
-        let join = |feed: &str, item: Item| {
-            store
-                .apply_fetch(
-                    feed,
-                    &FetchRecord::default(),
-                    &FeedMeta::default(),
-                    &[item],
-                    now,
-                )
-                .unwrap();
-        };
+        let join = |feed: &str, item: Item| fetch(&store, feed, &[item], now);
         join("a", report("1", &["politics"]));
         join("b", report("2", &["local"]));
         // politics 2, local 2: both, the earliest member's first.
@@ -1991,24 +1973,9 @@ mod tests {
     /// headline does.
     #[test]
     fn an_item_updated_by_another_process_is_matched_by_its_new_text() {
-        let (dir, daemon) = store_with_feeds_a_and_b();
-        daemon
-            .sync_feeds([
-                ("a", "http://a.example/".to_string()),
-                ("b", "http://b.example/".to_string()),
-                ("c", "http://c.example/".to_string()),
-            ])
-            .unwrap();
+        let (dir, daemon) = store_with_feeds(&["a", "b", "c"]);
         let cli = Store::open(&dir.path().join("t.db")).unwrap();
         let now = Utc::now();
-        let bridge = |key: &str| {
-            news(
-                key,
-                "Quorvane bridge collapse injures twelve in Tesmarin",
-                "The Quorvane bridge in Tesmarin collapsed on Monday, injuring twelve people.",
-                now,
-            )
-        };
         let vote = |key: &str| {
             news(
                 key,
@@ -2016,17 +1983,6 @@ mod tests {
                 "The Dalvesh council approved the Orlimar harbour budget after a long debate.",
                 now,
             )
-        };
-        let fetch = |store: &Store, feed: &str, item: Item| {
-            store
-                .apply_fetch(
-                    feed,
-                    &FetchRecord::default(),
-                    &FeedMeta::default(),
-                    &[item],
-                    now,
-                )
-                .unwrap();
         };
         let story_of = |key: &str| -> (i64, i64) {
             daemon
@@ -2037,14 +1993,14 @@ mod tests {
                 .unwrap()
         };
         // The daemon keeps item 1's profile; the other process replaces its text.
-        fetch(&daemon, "a", bridge("1"));
-        fetch(&cli, "a", vote("1"));
-        fetch(&daemon, "b", bridge("2"));
+        fetch(&daemon, "a", &[bridge_report("1", now)], now);
+        fetch(&cli, "a", &[vote("1")], now);
+        fetch(&daemon, "b", &[bridge_report("2", now)], now);
         let (one, story_one) = story_of("1");
         assert_eq!(story_one, one, "item 1 is its own story");
         let (two, story_two) = story_of("2");
         assert_eq!(story_two, two, "the old headline no longer finds item 1");
-        fetch(&daemon, "c", vote("3"));
+        fetch(&daemon, "c", &[vote("3")], now);
         assert_eq!(story_of("3").1, story_one, "the new headline does");
     }
 
@@ -2053,24 +2009,15 @@ mod tests {
     /// `story_df`.
     #[test]
     fn postings_and_document_frequencies_follow_updates_and_retention() {
-        let (_dir, store) = store_with_feeds_a_and_b();
+        let (_dir, store) = store_with_feeds(&["a", "b"]);
         let now = Utc::now();
-        let meta = FeedMeta::default();
         let first = news(
             "1",
             "Floods hit Quang Tri province",
             "Rivers rose overnight in Quang Tri.",
             now,
         );
-        store
-            .apply_fetch(
-                "a",
-                &FetchRecord::default(),
-                &meta,
-                std::slice::from_ref(&first),
-                now,
-            )
-            .unwrap();
+        fetch(&store, "a", std::slice::from_ref(&first), now);
         let id: i64 = store
             .conn()
             .query_row("SELECT id FROM items WHERE key = '1'", [], |r| r.get(0))
@@ -2087,30 +2034,14 @@ mod tests {
             "Evacuations began in Ha Tinh.",
             later,
         );
-        store
-            .apply_fetch(
-                "a",
-                &FetchRecord::default(),
-                &meta,
-                std::slice::from_ref(&changed),
-                later,
-            )
-            .unwrap();
+        fetch(&store, "a", std::slice::from_ref(&changed), later);
         let after = postings_of(&store, id);
         let fresh_dir = tempfile::tempdir().unwrap();
         let fresh = Store::open(&fresh_dir.path().join("t.db")).unwrap();
         fresh
             .sync_feeds([("a", "http://a.example/".to_string())])
             .unwrap();
-        fresh
-            .apply_fetch(
-                "a",
-                &FetchRecord::default(),
-                &meta,
-                std::slice::from_ref(&changed),
-                later,
-            )
-            .unwrap();
+        fetch(&fresh, "a", std::slice::from_ref(&changed), later);
         assert_eq!(after, postings_of(&fresh, 1));
         assert!(after.iter().all(|p| !before.contains(p)));
 
@@ -2122,15 +2053,7 @@ mod tests {
             "Ha Tinh evacuates the coast.",
             later,
         );
-        store
-            .apply_fetch(
-                "b",
-                &FetchRecord::default(),
-                &meta,
-                std::slice::from_ref(&other),
-                later,
-            )
-            .unwrap();
+        fetch(&store, "b", std::slice::from_ref(&other), later);
         let table = stored_df(&store);
         let cached = store.story_df.lock().unwrap();
         assert!(cached.data_version.is_some());
@@ -2184,15 +2107,7 @@ mod tests {
             .collect();
         let size = || std::fs::metadata(&path).unwrap().len();
         let before = size();
-        store
-            .apply_fetch(
-                "a",
-                &FetchRecord::default(),
-                &FeedMeta::default(),
-                &items,
-                now,
-            )
-            .unwrap();
+        fetch(&store, "a", &items, now);
         let wal = std::fs::metadata(path.with_extension("db-wal"))
             .unwrap()
             .len();
